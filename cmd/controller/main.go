@@ -1,0 +1,80 @@
+// Command controller runs bosun's ProwJob reconcilers: ProwJob -> PipelineRun with the status
+// mirrored back, and the GitHub status reporter.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"k8s.io/client-go/tools/clientcmd"
+	"knative.dev/pkg/logging"
+
+	"github.com/bosun-ci/bosun/pkg/controllermanager"
+	"github.com/bosun-ci/bosun/pkg/github"
+)
+
+func main() {
+	var (
+		kubeconfig      = flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; empty means in-cluster")
+		githubEndpoint  = flag.String("github-endpoint", "", "GitHub REST base URL; empty means api.github.com")
+		githubTokenPath = flag.String("github-token-path", "", "file holding the GitHub token; empty disables reporting")
+		metricsAddr     = flag.String("metrics-addr", ":9090", "address of the /metrics endpoint; empty disables it")
+		qps             = flag.Float64("kube-api-qps", 200, "client-side rate limit for apiserver requests")
+		burst           = flag.Int("kube-api-burst", 400, "client-side burst for apiserver requests")
+		pipelineWorkers = flag.Int("pipeline-workers", 8, "ProwJobs reconciled at once")
+		reporterWorkers = flag.Int("reporter-workers", 4, "ProwJobs reported at once")
+	)
+	flag.Parse()
+
+	zl, err := zap.NewProduction()
+	if err != nil {
+		log.Fatalf("build logger: %v", err)
+	}
+	logger := zl.Sugar().Named("bosun-controller")
+	ctx, stop := signal.NotifyContext(logging.WithLogger(context.Background(), logger), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	if err != nil {
+		logger.Fatalw("Cannot load kubeconfig", "error", err)
+	}
+	// Deliberately high: client-go's default of 5 QPS is what makes Lighthouse queue bursts.
+	cfg.QPS, cfg.Burst = float32(*qps), *burst
+
+	reg := prometheus.NewRegistry()
+	opts := controllermanager.Options{PipelineWorkers: *pipelineWorkers, ReporterWorkers: *reporterWorkers}
+	if *githubTokenPath != "" {
+		token, err := os.ReadFile(*githubTokenPath)
+		if err != nil {
+			logger.Fatalw("Cannot read GitHub token", "error", err)
+		}
+		gh, err := github.NewClient(github.Options{BaseURL: *githubEndpoint, Token: strings.TrimSpace(string(token)), Registerer: reg})
+		if err != nil {
+			logger.Fatalw("Cannot build GitHub client", "error", err)
+		}
+		opts.GitHub = gh
+	}
+	if *metricsAddr != "" {
+		go serveMetrics(logger, *metricsAddr, reg)
+	}
+	if err := controllermanager.Run(ctx, cfg, opts); err != nil {
+		logger.Fatalw("Controller stopped", "error", err)
+	}
+}
+
+func serveMetrics(logger *zap.SugaredLogger, addr string, reg *prometheus.Registry) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		logger.Errorw("Metrics server stopped", "error", err)
+	}
+}

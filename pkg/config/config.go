@@ -1,0 +1,241 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+)
+
+// Defaults for the main config.
+const (
+	DefaultProwJobNamespace = "default"
+	DefaultPodNamespace     = "test-pods"
+	// DefaultCluster is the build cluster alias Prow gives jobs that name none.
+	DefaultCluster = "default"
+)
+
+// Config is bosun's whole configuration: the main config file plus every job file.
+type Config struct {
+	// JobConfig holds the jobs defined inline in the main file merged with those from the
+	// job config path.
+	JobConfig `json:",inline"`
+
+	// ProwJobNamespace is where ProwJobs live.
+	ProwJobNamespace string `json:"prowjob_namespace,omitempty"`
+	// PodNamespace is where PipelineRuns are created for jobs that set no namespace.
+	PodNamespace string `json:"pod_namespace,omitempty"`
+	// StatusURLTemplate is a Go text/template executed with the *ProwJob to give the link
+	// reported as status.url and the commit status target_url. Empty means no link.
+	StatusURLTemplate string `json:"status_url_template,omitempty"`
+	// Tekton holds settings for the PipelineRuns bosun creates.
+	Tekton TektonConfig `json:"tekton,omitempty"`
+
+	// file is the main config file, named in errors about its own fields.
+	file string
+	// statusURL is StatusURLTemplate, parsed once at load time.
+	statusURL *template.Template
+}
+
+// TektonConfig holds settings for the PipelineRuns bosun creates.
+type TektonConfig struct {
+	// DefaultTimeout is the pipeline timeout for jobs that set none. Informational for now.
+	DefaultTimeout *metav1.Duration `json:"default_timeout,omitempty"`
+}
+
+// Getter returns the current config. Long-lived components hold a Getter instead of a
+// *Config so that the config can be reloaded under them.
+type Getter func() *Config
+
+// Load reads the main config file and, if jobConfigPath is not empty, the job config found
+// there: one file, or every *.yaml and *.yml file under a directory. It defaults and
+// validates the result and returns every problem found, joined.
+func Load(configPath, jobConfigPath string) (*Config, error) {
+	var errs []error
+	c := &Config{file: configPath}
+	data, err := os.ReadFile(configPath)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("read config: %w", err))
+	} else if parsed, err := parseConfig(configPath, data); parsed == nil {
+		errs = append(errs, err)
+	} else {
+		c = parsed
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if jobConfigPath != "" {
+		if err := loadJobConfig(jobConfigPath, &c.JobConfig); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.setDefaults()
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// LoadBytes parses, defaults and validates one main config file given as bytes; name is
+// used in errors. It serves tests and callers that hold the config in memory.
+func LoadBytes(name string, data []byte) (*Config, error) {
+	c, err := parseConfig(name, data)
+	if c == nil {
+		return nil, err
+	}
+	c.setDefaults()
+	if err := errors.Join(err, c.validate()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// StatusURL executes the status URL template for a job; it returns "" when no template is
+// configured.
+func (c *Config) StatusURL(pj *prowjobsv1.ProwJob) (string, error) {
+	if c.statusURL == nil {
+		return "", nil
+	}
+	var b strings.Builder
+	if err := c.statusURL.Execute(&b, pj); err != nil {
+		return "", fmt.Errorf("execute status_url_template for ProwJob %q: %w", pj.Name, err)
+	}
+	return b.String(), nil
+}
+
+// parseConfig decodes a main config file, inline jobs included. Like decodeFile, it may
+// return a config along with errors about unknown keys; a nil config means it could not
+// decode at all.
+func parseConfig(file string, data []byte) (*Config, error) {
+	c := &Config{}
+	idx, strictErr, err := decodeFile(file, data, c)
+	if err != nil {
+		return nil, err
+	}
+	c.file = file
+	setPositions(&c.JobConfig, idx)
+	return c, strictErr
+}
+
+// loadJobConfig reads the job file or directory at path and merges its jobs into dst. A file
+// that fails to decode adds no jobs; one with unknown keys adds its jobs and reports the
+// keys. All errors are returned, joined.
+func loadJobConfig(path string, dst *JobConfig) error {
+	files, err := jobFiles(path)
+	if err != nil {
+		return fmt.Errorf("find job config: %w", err)
+	}
+	var errs []error
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read job config: %w", err))
+			continue
+		}
+		var jc JobConfig
+		idx, strictErr, err := decodeFile(file, data, &jc)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if strictErr != nil {
+			errs = append(errs, strictErr)
+		}
+		setPositions(&jc, idx)
+		mergeJobConfig(dst, &jc)
+	}
+	return errors.Join(errs...)
+}
+
+// jobFiles lists the job files at path in lexical order, so that merging and error order do
+// not depend on the file system. Entries whose names start with "." are skipped: that keeps
+// out .git and .github in a checked-out repository and the "..data" and "..<timestamp>"
+// entries of a mounted ConfigMap, which hold a second copy of every file. Symbolic links to
+// files are read through, since a mounted ConfigMap's files are all links.
+func jobFiles(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != path && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			if target.IsDir() {
+				return nil
+			}
+		}
+		files = append(files, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// setPositions records in each job of a freshly decoded file where it was defined.
+func setPositions(jc *JobConfig, idx *fileIndex) {
+	for repo, jobs := range jc.Presubmits {
+		for i := range jobs {
+			jobs[i].pos = idx.position(jobKey{kind: presubmitKind, repo: repo, index: i})
+		}
+	}
+	for repo, jobs := range jc.Postsubmits {
+		for i := range jobs {
+			jobs[i].pos = idx.position(jobKey{kind: postsubmitKind, repo: repo, index: i})
+		}
+	}
+	for i := range jc.Periodics {
+		jc.Periodics[i].pos = idx.position(jobKey{kind: periodicKind, index: i})
+	}
+}
+
+// mergeJobConfig appends src's jobs to dst's. Duplicates are left for validation, which
+// can then name both files.
+func mergeJobConfig(dst, src *JobConfig) {
+	for repo, jobs := range src.Presubmits {
+		if dst.Presubmits == nil {
+			dst.Presubmits = map[string][]Presubmit{}
+		}
+		dst.Presubmits[repo] = append(dst.Presubmits[repo], jobs...)
+	}
+	for repo, jobs := range src.Postsubmits {
+		if dst.Postsubmits == nil {
+			dst.Postsubmits = map[string][]Postsubmit{}
+		}
+		dst.Postsubmits[repo] = append(dst.Postsubmits[repo], jobs...)
+	}
+	dst.Periodics = append(dst.Periodics, src.Periodics...)
+}

@@ -1,0 +1,46 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	gogithub "github.com/google/go-github/v93/github"
+)
+
+// TrustChecker answers whether a user may trigger jobs: Prow trusts org members and repository
+// collaborators.
+type TrustChecker interface {
+	IsMember(ctx context.Context, org, user string) (bool, error)
+	IsCollaborator(ctx context.Context, org, repo, user string) (bool, error)
+}
+
+// IsMember reports whether user is a member of org.
+//
+// GitHub answers 204 for a member and 404 for a non-member. When the requester itself is not a
+// member of org it answers 302 to the public-members check instead, so private members look
+// like non-members; the default *http.Client follows that redirect, and when the caller's
+// client refuses redirects IsMember asks the public-members endpoint itself, so the answer is
+// the same either way.
+func (c *Client) IsMember(ctx context.Context, org, user string) (bool, error) {
+	member, _, err := c.gh.Organizations.IsMember(ctx, org, user)
+	var redirect *gogithub.RedirectionError
+	if errors.As(err, &redirect) && redirect.StatusCode == http.StatusFound {
+		member, _, err = c.gh.Organizations.IsPublicMember(ctx, org, user)
+	}
+	if err != nil {
+		return false, fmt.Errorf("failed to check whether %s is a member of %s: %w", user, org, err)
+	}
+	return member, nil
+}
+
+// IsCollaborator reports whether user is a collaborator on org/repo, directly or through an
+// outside-collaborator, team or org role.
+func (c *Client) IsCollaborator(ctx context.Context, org, repo, user string) (bool, error) {
+	collaborator, _, err := c.gh.Repositories.IsCollaborator(ctx, org, repo, user)
+	if err != nil {
+		return false, fmt.Errorf("failed to check whether %s is a collaborator on %s/%s: %w", user, org, repo, err)
+	}
+	return collaborator, nil
+}

@@ -1,0 +1,145 @@
+// Package hook is the webhook server: it authenticates GitHub deliveries, drops duplicates,
+// parses them and hands them to the plugins enabled for the repository. It answers 2xx only
+// once every plugin has finished, so a 2xx means the event's ProwJobs exist.
+package hook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	gogithub "github.com/google/go-github/v93/github"
+	"go.uber.org/zap"
+
+	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/plugins"
+)
+
+// Defaults sized for GitHub: it caps payloads at 25 MB and gives up on a delivery after
+// 10 seconds, so the work must be done well inside that.
+const (
+	DefaultMaxBodyBytes  = 25 << 20
+	DefaultHandleTimeout = 8 * time.Second
+)
+
+// Headers GitHub sets on every delivery.
+const (
+	headerEvent     = "X-GitHub-Event"
+	headerDelivery  = "X-GitHub-Delivery"
+	headerSignature = "X-Hub-Signature-256"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Secret returns the current webhook secret; a function so it can be rotated.
+	Secret         func() []byte
+	Registry       *plugins.Registry
+	Config         config.Getter
+	PluginConfig   func() *plugins.Configuration
+	GitHub         plugins.GitHubClient
+	ProwJobs       plugins.ProwJobCreator
+	Logger         *zap.SugaredLogger
+	Metrics        *Metrics
+	MaxBodyBytes   int64
+	HandleTimeout  time.Duration
+	DeliveryMemory DeliveryMemoryOptions
+}
+
+// Server handles GitHub webhook deliveries.
+type Server struct {
+	opts       Options
+	deliveries *deliveryMemory
+}
+
+// NewServer builds a Server, filling unset options with defaults.
+func NewServer(o Options) *Server {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.HandleTimeout <= 0 {
+		o.HandleTimeout = DefaultHandleTimeout
+	}
+	if o.Registry == nil {
+		o.Registry = plugins.Default
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop().Sugar()
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	return &Server{opts: o, deliveries: newDeliveryMemory(o.DeliveryMemory)}
+}
+
+// response is the small JSON body every answer carries.
+type response struct {
+	Message string `json:"message"`
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	eventType := r.Header.Get(headerEvent)
+	code, msg := s.serve(r, eventType)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(response{Message: msg})
+	s.opts.Metrics.observe(eventType, code, time.Since(start))
+}
+
+// serve does the work and returns the HTTP status and message to answer with.
+func (s *Server) serve(r *http.Request, eventType string) (int, string) {
+	if r.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, "webhooks are POSTed"
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over %d bytes", s.opts.MaxBodyBytes)
+		}
+		return http.StatusBadRequest, "cannot read payload"
+	}
+	signature := r.Header.Get(headerSignature)
+	if signature == "" {
+		return http.StatusUnauthorized, "missing " + headerSignature
+	}
+	if err := gogithub.ValidateSignature(signature, body, s.opts.Secret()); err != nil {
+		return http.StatusForbidden, "invalid signature"
+	}
+	guid := r.Header.Get(headerDelivery)
+	if eventType == "" || guid == "" {
+		return http.StatusBadRequest, "missing " + headerEvent + " or " + headerDelivery
+	}
+	log := s.opts.Logger.With("event-GUID", guid, "event-type", eventType)
+	if s.deliveries.seen(guid) {
+		log.Info("Duplicate delivery ignored")
+		return http.StatusOK, "duplicate delivery ignored"
+	}
+
+	ev, err := parse(eventType, body)
+	if err != nil {
+		log.Infow("Malformed payload", "error", err)
+		return http.StatusBadRequest, err.Error()
+	}
+	if ev == nil {
+		return http.StatusOK, "event " + eventType + " ignored"
+	}
+	if ev.kind == kindPing {
+		return http.StatusOK, "pong"
+	}
+
+	// The work must finish even if GitHub hangs up, so that a redelivery finds it done.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.opts.HandleTimeout)
+	defer cancel()
+	log = log.With("org", ev.org, "repo", ev.repo)
+	if err := s.dispatch(ctx, log, guid, ev); err != nil {
+		log.Errorw("Event not fully handled", "error", err)
+		return http.StatusServiceUnavailable, "event not fully handled, redeliver it: " + err.Error()
+	}
+	s.deliveries.remember(guid)
+	return http.StatusOK, "event handled"
+}

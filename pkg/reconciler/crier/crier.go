@@ -1,0 +1,108 @@
+package crier
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"knative.dev/pkg/logging"
+	pkgreconciler "knative.dev/pkg/reconciler"
+
+	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	prowjobclientset "github.com/bosun-ci/bosun/pkg/client/clientset/versioned"
+	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
+	"github.com/bosun-ci/bosun/pkg/github"
+)
+
+// ReporterName is the key under which the last reported state is kept in
+// status.prev_report_states; it is the name Prow's GitHub reporter uses, so a job is not
+// reported twice when Prow's crier and bosun's look at the same jobs.
+const ReporterName = "github-reporter"
+
+// Reconciler posts a commit status for each ProwJob state change.
+type Reconciler struct {
+	github        github.StatusCreator
+	prowJobClient prowjobclientset.Interface
+}
+
+var _ prowjobreconciler.Interface = (*Reconciler)(nil)
+
+// ReconcileKind reports the job's current state if it has not been reported yet.
+func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) pkgreconciler.Event {
+	if !needsReport(pj) {
+		return nil
+	}
+	state := pj.Status.State
+	previous := pj.Status.PrevReportStates[ReporterName]
+	// triggered and pending look the same on GitHub: skip the call and only record the
+	// state, which saves one GitHub request per job out of a 5,000/h budget.
+	if previous == "" || GitHubState(previous) != GitHubState(state) {
+		refs := pj.Spec.Refs
+		s := github.Status{
+			State:       GitHubState(state),
+			Context:     pj.Spec.Context,
+			Description: pj.Status.Description,
+			TargetURL:   pj.Status.URL,
+		}
+		if err := r.github.CreateStatus(ctx, refs.Org, refs.Repo, reportSHA(refs), s); err != nil {
+			return fmt.Errorf("report %s: %w", state, err)
+		}
+		logging.FromContext(ctx).Infow("Reported status", "state", s.State, "context", s.Context, "sha", reportSHA(refs))
+	}
+	return r.recordReported(ctx, pj, state)
+}
+
+// recordReported stores the reported state with a merge patch that touches only this
+// reporter's key, so it cannot overwrite a state change written meanwhile.
+func (r *Reconciler) recordReported(ctx context.Context, pj *prowjobsv1.ProwJob, state prowjobsv1.ProwJobState) error {
+	patch, err := json.Marshal(map[string]any{
+		"status": map[string]any{
+			"prev_report_states": map[string]prowjobsv1.ProwJobState{ReporterName: state},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("encode report patch: %w", err)
+	}
+	_, err = r.prowJobClient.ProwV1().ProwJobs(pj.Namespace).Patch(ctx, pj.Name, types.MergePatchType, patch, metav1.PatchOptions{}, "status")
+	if err != nil {
+		return fmt.Errorf("record reported state %s: %w", state, err)
+	}
+	return nil
+}
+
+// needsReport says whether a job's current state still has to be reported to GitHub.
+func needsReport(pj *prowjobsv1.ProwJob) bool {
+	if !pj.Spec.Report || pj.Spec.Context == "" || pj.Status.State == "" {
+		return false
+	}
+	if pj.Spec.Type != prowjobsv1.PresubmitJob && pj.Spec.Type != prowjobsv1.PostsubmitJob {
+		return false
+	}
+	if pj.Spec.Refs == nil || reportSHA(pj.Spec.Refs) == "" {
+		return false
+	}
+	return pj.Status.PrevReportStates[ReporterName] != pj.Status.State
+}
+
+// GitHubState maps a ProwJob state onto a commit status state.
+func GitHubState(s prowjobsv1.ProwJobState) string {
+	switch s {
+	case prowjobsv1.SuccessState:
+		return github.StatusSuccess
+	case prowjobsv1.ErrorState:
+		return github.StatusError
+	case prowjobsv1.FailureState, prowjobsv1.AbortedState:
+		return github.StatusFailure
+	}
+	return github.StatusPending
+}
+
+// reportSHA is the commit the status goes on: the PR head for presubmits, else the base.
+func reportSHA(refs *prowjobsv1.Refs) string {
+	if len(refs.Pulls) > 0 {
+		return refs.Pulls[0].SHA
+	}
+	return refs.BaseSHA
+}

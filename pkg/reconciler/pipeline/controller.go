@@ -1,0 +1,78 @@
+// Package pipeline reconciles tekton-pipeline ProwJobs: it creates each job's PipelineRun and
+// mirrors the run's Succeeded condition back into the job's status. It never talks to
+// GitHub; reporting is crier's job.
+package pipeline
+
+import (
+	"context"
+
+	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
+	pipelineruninformer "github.com/tektoncd/pipeline/pkg/client/injection/informers/pipeline/v1/pipelinerun"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	"knative.dev/pkg/configmap"
+	"knative.dev/pkg/controller"
+	"knative.dev/pkg/kmeta"
+
+	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	prowjobinformer "github.com/bosun-ci/bosun/pkg/client/injection/informers/prowjobs/v1/prowjob"
+	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
+)
+
+// AgentName names this reconciler in events and leader election.
+const AgentName = "bosun-pipeline"
+
+// Options tune the reconciler.
+type Options struct {
+	// Workers is how many ProwJobs are reconciled at once. Each reconcile is one or two
+	// apiserver round trips, so a handful of workers keeps up with bursts of webhooks.
+	Workers int
+}
+
+// NewController returns a constructor for the pipeline reconciler.
+func NewController(opts Options, clk clock.PassiveClock) func(context.Context, configmap.Watcher) *controller.Impl {
+	return func(ctx context.Context, _ configmap.Watcher) *controller.Impl {
+		pipelineRunInformer := pipelineruninformer.Get(ctx)
+		r := &Reconciler{
+			pipelineClient:    pipelineclient.Get(ctx),
+			pipelineRunLister: pipelineRunInformer.Lister(),
+			clock:             clk,
+		}
+		impl := prowjobreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
+			return controller.Options{
+				AgentName: AgentName,
+				// Only tekton-pipeline jobs that are still running need this reconciler.
+				PromoteFilterFunc: isActiveTektonJob,
+			}
+		})
+		if opts.Workers > 0 {
+			impl.Concurrency = opts.Workers
+		}
+
+		prowjobinformer.Get(ctx).Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+		pipelineRunInformer.Informer().AddEventHandler(controller.HandleAll(enqueueProwJobOf(impl)))
+		return impl
+	}
+}
+
+func isActiveTektonJob(obj interface{}) bool {
+	pj, ok := obj.(*prowjobsv1.ProwJob)
+	return ok && pj.Spec.Agent == prowjobsv1.TektonAgent && !pj.Complete()
+}
+
+// enqueueProwJobOf maps a PipelineRun back to the ProwJob that owns it, by the id label and
+// the namespace annotation bosun sets (runs may live in another namespace than their job).
+func enqueueProwJobOf(impl *controller.Impl) func(obj interface{}) {
+	return func(obj interface{}) {
+		object, err := kmeta.DeletionHandlingAccessor(obj)
+		if err != nil {
+			return
+		}
+		name := object.GetLabels()[prowjobsv1.ProwJobIDLabel]
+		namespace := object.GetAnnotations()[prowjobsv1.ProwJobNamespaceAnnotation]
+		if name == "" || namespace == "" {
+			return
+		}
+		impl.EnqueueKey(types.NamespacedName{Namespace: namespace, Name: name})
+	}
+}

@@ -1,0 +1,101 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	pipelineclientset "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	pipelinelisters "github.com/tektoncd/pipeline/pkg/client/listers/pipeline/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	"knative.dev/pkg/logging"
+	pkgreconciler "knative.dev/pkg/reconciler"
+
+	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
+	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+)
+
+// Reconciler creates PipelineRuns for ProwJobs and mirrors their status.
+type Reconciler struct {
+	pipelineClient    pipelineclientset.Interface
+	pipelineRunLister pipelinelisters.PipelineRunLister
+	clock             clock.PassiveClock
+}
+
+var _ prowjobreconciler.Interface = (*Reconciler)(nil)
+
+// ReconcileKind makes sure a running tekton-pipeline ProwJob has its PipelineRun and that
+// the job's status reflects the run's. The generated reconciler writes the status.
+func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) pkgreconciler.Event {
+	if pj.Spec.Agent != prowjobsv1.TektonAgent || pj.Complete() {
+		return nil
+	}
+	now := metav1.NewTime(r.clock.Now())
+
+	pr, err := r.pipelineRunLister.PipelineRuns(pj.Spec.Namespace).Get(pj.Name)
+	switch {
+	case apierrors.IsNotFound(err):
+		if pj.Status.PendingTime != nil {
+			// The run existed once and is gone: nothing will ever finish this job.
+			pj.Status.MarkStartFailed(fmt.Errorf("PipelineRun %s/%s disappeared", pj.Spec.Namespace, pj.Name), now)
+			return nil
+		}
+		pr, err = r.createPipelineRun(ctx, pj)
+		if err != nil {
+			if isPermanent(err) {
+				pj.Status.MarkStartFailed(err, now)
+				logging.FromContext(ctx).Warnw("Cannot start pipeline", "error", err)
+				return nil
+			}
+			return fmt.Errorf("create PipelineRun %s/%s: %w", pj.Spec.Namespace, pj.Name, err)
+		}
+	case err != nil:
+		return fmt.Errorf("get PipelineRun %s/%s: %w", pj.Spec.Namespace, pj.Name, err)
+	}
+
+	if pr.Labels[prowjobsv1.ProwJobIDLabel] != pj.Name {
+		pj.Status.MarkStartFailed(fmt.Errorf("PipelineRun %s/%s exists but belongs to no ProwJob %q", pr.Namespace, pr.Name, pj.Name), now)
+		return nil
+	}
+	pj.Status.PropagatePipelineRunStatus(&pr.Status, now)
+	return nil
+}
+
+// createPipelineRun creates the job's run. The run is named after the job, so a retry after
+// a lost response, a second worker or a restarted controller finds the existing run instead
+// of creating another one.
+func (r *Reconciler) createPipelineRun(ctx context.Context, pj *prowjobsv1.ProwJob) (*pipelinev1.PipelineRun, error) {
+	want, err := resources.MakePipelineRun(pj)
+	if err != nil {
+		return nil, permanent{err}
+	}
+	runs := r.pipelineClient.TektonV1().PipelineRuns(want.Namespace)
+	created, err := runs.Create(ctx, want, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		// Our informer has not seen it yet; read it from the apiserver.
+		return runs.Get(ctx, want.Name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return nil, err
+	}
+	logging.FromContext(ctx).Infow("Created PipelineRun", "pipelinerun", want.Namespace+"/"+want.Name)
+	return created, nil
+}
+
+// permanent marks an error that retrying cannot fix.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// isPermanent reports whether a create error is the job's fault (bad spec, missing
+// namespace, forbidden) rather than a passing outage that a retry can fix.
+func isPermanent(err error) bool {
+	if _, ok := err.(permanent); ok {
+		return true
+	}
+	return apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsForbidden(err) ||
+		apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) || apierrors.IsRequestEntityTooLargeError(err)
+}

@@ -1,0 +1,111 @@
+package fakegithub
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+
+	gogithub "github.com/google/go-github/v93/github"
+)
+
+// AddPullRequest seeds pull request pr (pr.Number must be set) in org/repo, replacing any with
+// that number. The emulator keeps a copy and fills in what GitHub always sends and a test
+// rarely cares about: state "open", the API and HTML URLs. Labels on pr become the issue's
+// labels, so GET .../labels and GET .../pulls/{n} agree from the start.
+func (s *Server) AddPullRequest(org, repo string, pr *gogithub.PullRequest) {
+	if pr.GetNumber() <= 0 {
+		panic(fmt.Sprintf("fakegithub: AddPullRequest(%s/%s): pull request has no number", org, repo))
+	}
+	stored := clone(pr)
+	n := stored.GetNumber()
+	if stored.State == nil {
+		stored.State = gogithub.Ptr("open")
+	}
+	if stored.URL == nil {
+		stored.URL = gogithub.Ptr(s.apiURL("repos/%s/%s/pulls/%d", org, repo, n))
+	}
+	if stored.HTMLURL == nil {
+		stored.HTMLURL = gogithub.Ptr(fmt.Sprintf("https://github.com/%s/%s/pull/%d", org, repo, n))
+	}
+	if stored.IssueURL == nil {
+		stored.IssueURL = gogithub.Ptr(s.apiURL("repos/%s/%s/issues/%d", org, repo, n))
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := newIssueKey(org, repo, n)
+	s.pulls[key] = stored
+	s.labels[key] = nil
+	for _, l := range stored.Labels {
+		s.addLabelLocked(org, repo, key, l.GetName())
+	}
+}
+
+// SetPullRequestFiles sets the files pull request number of org/repo changes, each reported
+// as modified with one added line, replacing what was set before. The files endpoint answers
+// 404 until the pull request itself is added with AddPullRequest, as GitHub would.
+func (s *Server) SetPullRequestFiles(org, repo string, number int, filenames ...string) {
+	files := make([]*gogithub.CommitFile, 0, len(filenames))
+	for _, name := range filenames {
+		sum := sha1.Sum([]byte(name))
+		blob := hex.EncodeToString(sum[:])
+		files = append(files, &gogithub.CommitFile{
+			SHA:         gogithub.Ptr(blob),
+			Filename:    gogithub.Ptr(name),
+			Status:      gogithub.Ptr("modified"),
+			Additions:   gogithub.Ptr(1),
+			Deletions:   gogithub.Ptr(0),
+			Changes:     gogithub.Ptr(1),
+			BlobURL:     gogithub.Ptr(fmt.Sprintf("https://github.com/%s/%s/blob/%s/%s", org, repo, blob, name)),
+			RawURL:      gogithub.Ptr(fmt.Sprintf("https://github.com/%s/%s/raw/%s/%s", org, repo, blob, name)),
+			ContentsURL: gogithub.Ptr(s.apiURL("repos/%s/%s/contents/%s?ref=%s", org, repo, name, blob)),
+			Patch:       gogithub.Ptr("@@ -1 +1,2 @@\n line\n+added line"),
+		})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[newIssueKey(org, repo, number)] = files
+}
+
+// getPullRequest handles GET /repos/{org}/{repo}/pulls/{number}.
+func (s *Server) getPullRequest(w http.ResponseWriter, r *http.Request) {
+	n, ok := pathNumber(r, "number")
+	if !ok {
+		writeNotFound(w)
+		return
+	}
+	org, repo := r.PathValue("org"), r.PathValue("repo")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := newIssueKey(org, repo, n)
+	pr, ok := s.pulls[key]
+	if !ok {
+		writeNotFound(w)
+		return
+	}
+	out := clone(pr)
+	out.Labels = s.labelObjectsLocked(key)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listPullRequestFiles handles GET /repos/{org}/{repo}/pulls/{number}/files, paginated.
+func (s *Server) listPullRequestFiles(w http.ResponseWriter, r *http.Request) {
+	n, ok := pathNumber(r, "number")
+	if !ok {
+		writeNotFound(w)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := newIssueKey(r.PathValue("org"), r.PathValue("repo"), n)
+	if _, ok := s.pulls[key]; !ok {
+		writeNotFound(w)
+		return
+	}
+	files := s.files[key]
+	if files == nil {
+		files = []*gogithub.CommitFile{}
+	}
+	writeJSON(w, http.StatusOK, paginate(w, r, files))
+}
