@@ -18,6 +18,16 @@ func TestValidationErrors(t *testing.T) {
 		name: "valid",
 		yaml: presubmitConfig("always_run: true", "branches: [main]", "labels: {team: ci}"),
 	}, {
+		name: "YAML anchors and aliases",
+		yaml: `
+presubmits:
+  acme/widgets:
+  - name: unit
+    pipeline_run_spec: &spec {pipelineRef: {name: p}}
+  - name: lint
+    pipeline_run_spec: *spec
+`,
+	}, {
 		name: "unknown top-level field",
 		yaml: "pod_namespace: test-pods\nplank: {}\n",
 		want: []string{`config.yaml:2: unknown field "plank"`},
@@ -51,7 +61,7 @@ presubmits:
 	}, {
 		name: "second YAML document",
 		yaml: presubmitConfig() + "---\npod_namespace: x\n",
-		want: []string{"config.yaml:10: a config file holds one YAML document"},
+		want: []string{"config.yaml:9: a config file holds one YAML document"},
 	}, {
 		name: "missing name",
 		yaml: "presubmits:\n  acme/widgets:\n  - " + spec + "\n",

@@ -129,11 +129,13 @@ func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobTy
 	if runSpec != nil {
 		pj.Spec.PipelineRunSpec = runSpec.DeepCopy()
 	}
+	// The apiserver drops the status on create (status subresource): the build id travels
+	// in a label and the controller initializes the status from it. The status is filled
+	// here too so the object is complete for anyone who does not go through the apiserver.
+	buildID := NewBuildID(o.Now)
+	pj.Labels[prowjobsv1.BuildIDLabel] = buildID
 	pj.Status.MarkTriggered(metav1.NewTime(o.Now))
-	pj.Status.BuildID = NewBuildID(o.Now)
-	if url, err := cfg.StatusURL(pj); err == nil {
-		pj.Status.URL = url
-	}
+	pj.Status.BuildID = buildID
 	return pj
 }
 

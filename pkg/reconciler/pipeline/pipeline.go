@@ -34,6 +34,7 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 		return nil
 	}
 	now := metav1.NewTime(r.clock.Now())
+	pj.InitializeStatus()
 
 	pr, err := r.pipelineRunLister.PipelineRuns(pj.Spec.Namespace).Get(pj.Name)
 	switch {

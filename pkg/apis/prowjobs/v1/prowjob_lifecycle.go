@@ -40,6 +40,20 @@ func (s *ProwJobStatus) MarkTriggered(now metav1.Time) {
 	s.StartTime = now
 }
 
+// InitializeStatus gives a job created without a status its initial one. The status
+// subresource makes the apiserver drop the status a client sends on create, so the hook
+// creates jobs with one write and the controller fills this in, taking the build id from the
+// job's label.
+func (pj *ProwJob) InitializeStatus() {
+	if pj.Status.State != "" {
+		return
+	}
+	pj.Status.MarkTriggered(pj.CreationTimestamp)
+	if pj.Status.BuildID == "" {
+		pj.Status.BuildID = pj.Labels[BuildIDLabel]
+	}
+}
+
 // MarkStartFailed records that the PipelineRun could not be created. The job ends in
 // error so that the failure is reported instead of retried in a hot loop.
 func (s *ProwJobStatus) MarkStartFailed(err error, now metav1.Time) {

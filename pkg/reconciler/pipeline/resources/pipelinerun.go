@@ -27,6 +27,7 @@ const (
 	ParamRepoOwner   = "REPO_OWNER"
 	ParamRepoName    = "REPO_NAME"
 	ParamSrcHost     = "SRC_HOST"
+	ParamSrcBase     = "SRC_BASE"
 	ParamPullBaseRef = "PULL_BASE_REF"
 	ParamPullBaseSHA = "PULL_BASE_SHA"
 	ParamPullRefs    = "PULL_REFS"
@@ -141,6 +142,7 @@ func Params(pj *prowjobsv1.ProwJob) (pipelinev1.Params, error) {
 		param(ParamRepoOwner, refs.Org),
 		param(ParamRepoName, refs.Repo),
 		param(ParamSrcHost, srcHost(refs)),
+		param(ParamSrcBase, srcBase(refs)),
 		param(ParamPullBaseRef, refs.BaseRef),
 		param(ParamPullBaseSHA, refs.BaseSHA),
 		param(ParamPullRefs, PullRefs(refs)),
@@ -182,6 +184,16 @@ func srcHost(refs *prowjobsv1.Refs) string {
 		return defaultSrcHost
 	}
 	return u.Host
+}
+
+// srcBase is the repository's path under SRC_HOST: the path of repo_link, else org/repo.
+func srcBase(refs *prowjobsv1.Refs) string {
+	if u, err := url.Parse(refs.RepoLink); err == nil && u.Host != "" {
+		if p := strings.Trim(u.Path, "/"); p != "" {
+			return p
+		}
+	}
+	return refs.Org + "/" + refs.Repo
 }
 
 func param(name, value string) pipelinev1.Param {

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("periodics:\n- name: nightly\n  cron: nope\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr []string
+	}{{
+		name:       "valid config",
+		args:       []string{"--config-path", "../../pkg/config/testdata/prow/config.yaml", "--job-config-path", "../../pkg/config/testdata/prow/jobs"},
+		wantCode:   0,
+		wantStdout: "config OK: 4 presubmits, 2 postsubmits, 2 periodics\n",
+	}, {
+		name:       "invalid config",
+		args:       []string{"--config-path", bad},
+		wantCode:   1,
+		wantStderr: []string{bad + `:3: periodic "nightly": cron: `, bad + `:2: periodic "nightly": pipeline_run_spec: `},
+	}, {
+		name:       "missing --config-path",
+		args:       nil,
+		wantCode:   2,
+		wantStderr: []string{"--config-path is required"},
+	}, {
+		name:       "unknown flag",
+		args:       []string{"--nope"},
+		wantCode:   2,
+		wantStderr: []string{"flag provided but not defined: -nope"},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tc.args, &stdout, &stderr); code != tc.wantCode {
+				t.Errorf("run() = %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if stdout.String() != tc.wantStdout {
+				t.Errorf("stdout = %q, want %q", stdout.String(), tc.wantStdout)
+			}
+			for _, w := range tc.wantStderr {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr does not contain %q:\n%s", w, stderr.String())
+				}
+			}
+		})
+	}
+}

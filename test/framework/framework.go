@@ -1,0 +1,221 @@
+// Package framework assembles bosun's loop on a local control plane for the integration
+// tests, the benchmark and the demo: a real etcd + kube-apiserver with the ProwJob and
+// Tekton CRDs, the GitHub API emulator, bosun's controllers running in-process, and hook
+// servers built per test with their own config.
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"time"
+
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	pipelineclientset "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"knative.dev/pkg/apis"
+	"knative.dev/pkg/logging"
+
+	prowjobclientset "github.com/bosun-ci/bosun/pkg/client/clientset/versioned"
+	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/controllermanager"
+	"github.com/bosun-ci/bosun/pkg/github"
+	"github.com/bosun-ci/bosun/pkg/hook"
+	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/test/fakegithub"
+	"github.com/bosun-ci/bosun/test/localcluster"
+
+	// The hook's plugins, as cmd/hook links them.
+	_ "github.com/bosun-ci/bosun/pkg/plugins/trigger"
+)
+
+// RequireClusterEnv, when set, turns a missing control plane into a failure instead of a
+// skip, so CI cannot pass by skipping.
+const RequireClusterEnv = "BOSUN_REQUIRE_CLUSTER"
+
+// Env is a running loop minus the hook.
+type Env struct {
+	Cluster  *localcluster.Cluster
+	GitHub   *fakegithub.Server
+	ProwJobs prowjobclientset.Interface
+	Tekton   pipelineclientset.Interface
+
+	stopControllers context.CancelFunc
+	controllersDone chan error
+}
+
+// Options tune Start.
+type Options struct {
+	// Logf receives progress messages.
+	Logf func(format string, args ...any)
+	// Logger is the controllers' logger; nil discards their logs.
+	Logger *zap.SugaredLogger
+	// WorkDir keeps the control plane's files (logs) there instead of a temporary directory.
+	WorkDir string
+	// NoControllers starts only the control plane and the emulator.
+	NoControllers bool
+}
+
+// ErrNoControlPlane is returned (wrapped) when etcd or kube-apiserver are not built.
+var ErrNoControlPlane = localcluster.ErrBinariesMissing
+
+// Start brings up the control plane with the CRDs, the GitHub emulator and the controllers.
+func Start(ctx context.Context, o Options) (_ *Env, err error) {
+	root, err := localcluster.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	tektonCRDs, err := localcluster.TektonCRDDir()
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := localcluster.Start(ctx, localcluster.Options{
+		WorkDir:  o.WorkDir,
+		CRDPaths: []string{filepath.Join(root, "config", "crd"), tektonCRDs},
+		Logf:     o.Logf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{Cluster: cluster, GitHub: fakegithub.New()}
+	defer func() {
+		if err != nil {
+			env.Stop()
+		}
+	}()
+	cfg := cluster.RESTConfig()
+	if env.ProwJobs, err = prowjobclientset.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	if env.Tekton, err = pipelineclientset.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	if o.NoControllers {
+		return env, nil
+	}
+
+	gh, err := github.NewClient(github.Options{BaseURL: env.GitHub.URL()})
+	if err != nil {
+		return nil, err
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = zap.NewNop().Sugar()
+	}
+	ctrlCtx, cancel := context.WithCancel(logging.WithLogger(context.Background(), logger))
+	env.stopControllers = cancel
+	env.controllersDone = make(chan error, 1)
+	go func() {
+		env.controllersDone <- controllermanager.Run(ctrlCtx, cfg, controllermanager.Options{
+			GitHub: gh, PipelineWorkers: 8, ReporterWorkers: 8,
+		})
+	}()
+	return env, nil
+}
+
+// Stop stops the controllers, the emulator and the control plane.
+func (e *Env) Stop() {
+	if e.stopControllers != nil {
+		e.stopControllers()
+		select {
+		case <-e.controllersDone:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	if e.GitHub != nil {
+		e.GitHub.Close()
+	}
+	if e.Cluster != nil {
+		_ = e.Cluster.Stop()
+	}
+}
+
+// Hook is a webhook server with its own config, as one bosun deployment would run it.
+type Hook struct {
+	*httptest.Server
+	Secret []byte
+}
+
+// NewHook serves bosun's hook for cfg and pluginCfg, creating ProwJobs in
+// cfg.ProwJobNamespace through the given REST client and talking to the emulator.
+func (e *Env) NewHook(cfg *config.Config, pluginCfg *plugins.Configuration, prowJobs prowjobclientset.Interface, logger *zap.SugaredLogger) (*Hook, error) {
+	gh, err := github.NewClient(github.Options{BaseURL: e.GitHub.URL()})
+	if err != nil {
+		return nil, err
+	}
+	secret := []byte("integration-secret")
+	srv := hook.NewServer(hook.Options{
+		Secret:       func() []byte { return secret },
+		Config:       func() *config.Config { return cfg },
+		PluginConfig: func() *plugins.Configuration { return pluginCfg },
+		GitHub:       gh,
+		ProwJobs:     prowJobs.ProwV1().ProwJobs(cfg.ProwJobNamespace),
+		Logger:       logger,
+	})
+	return &Hook{Server: httptest.NewServer(srv), Secret: secret}, nil
+}
+
+// SetPipelineRunCondition sets a PipelineRun's Succeeded condition through the status
+// subresource, the way Tekton's controller reports progress and results. It is how the
+// tests stand in for Tekton where no Tekton controller runs.
+func (e *Env) SetPipelineRunCondition(ctx context.Context, namespace, name string, status corev1.ConditionStatus, reason, message string) error {
+	runs := e.Tekton.TektonV1().PipelineRuns(namespace)
+	pr, err := runs.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get PipelineRun %s/%s: %w", namespace, name, err)
+	}
+	now := metav1.Now()
+	if pr.Status.StartTime == nil {
+		pr.Status.StartTime = &now
+	}
+	if status != corev1.ConditionUnknown {
+		pr.Status.CompletionTime = &now
+	}
+	pr.Status.SetCondition(&apis.Condition{
+		Type:    apis.ConditionSucceeded,
+		Status:  status,
+		Reason:  reason,
+		Message: message,
+	})
+	if _, err := runs.UpdateStatus(ctx, pr, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("update PipelineRun %s/%s status: %w", namespace, name, err)
+	}
+	return nil
+}
+
+// Succeeded and Failed are the reasons Tekton sets on finished PipelineRuns.
+var (
+	Succeeded = pipelinev1.PipelineRunReasonSuccessful.String()
+	Failed    = pipelinev1.PipelineRunReasonFailed.String()
+)
+
+// Poll calls cond every interval until it returns true, an error, or ctx ends.
+func Poll(ctx context.Context, interval time.Duration, cond func(context.Context) (bool, error)) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		ok, err := cond(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("condition not met: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// ClusterRequired reports whether a missing control plane must fail rather than skip.
+func ClusterRequired() bool { return os.Getenv(RequireClusterEnv) != "" }
+
+// IsNoControlPlane reports whether err says the control-plane binaries are missing.
+func IsNoControlPlane(err error) bool { return errors.Is(err, ErrNoControlPlane) }

@@ -1,0 +1,99 @@
+package framework
+
+import (
+	"encoding/json"
+	"fmt"
+
+	gogithub "github.com/google/go-github/v93/github"
+
+	"github.com/bosun-ci/bosun/test/webhook"
+)
+
+// PullRequest describes the pull request a payload is about.
+type PullRequest struct {
+	Org, Repo   string
+	Number      int
+	Author      string
+	Association string // author_association, e.g. MEMBER
+	HeadSHA     string
+	BaseRef     string
+	BaseSHA     string
+}
+
+// PullRequestPayload returns a pull_request webhook body for pr with the given action,
+// built from the recorded fixture so every other field is realistic.
+func PullRequestPayload(action string, pr PullRequest) ([]byte, error) {
+	var ev gogithub.PullRequestEvent
+	if err := loadFixture("pull_request_opened.json", &ev); err != nil {
+		return nil, err
+	}
+	ev.Action = gogithub.Ptr(action)
+	ev.Number = gogithub.Ptr(pr.Number)
+	retarget(ev.Repo, pr.Org, pr.Repo)
+	p := ev.PullRequest
+	p.Number = gogithub.Ptr(pr.Number)
+	p.HTMLURL = gogithub.Ptr(fmt.Sprintf("https://github.com/%s/%s/pull/%d", pr.Org, pr.Repo, pr.Number))
+	p.User.Login = gogithub.Ptr(pr.Author)
+	p.AuthorAssociation = gogithub.Ptr(pr.Association)
+	p.Head.SHA = gogithub.Ptr(pr.HeadSHA)
+	p.Base.Ref = gogithub.Ptr(pr.BaseRef)
+	if pr.BaseSHA != "" {
+		p.Base.SHA = gogithub.Ptr(pr.BaseSHA)
+	}
+	retarget(p.Base.Repo, pr.Org, pr.Repo)
+	retarget(p.Head.Repo, pr.Org, pr.Repo)
+	return json.Marshal(ev)
+}
+
+// PullRequestObject returns the REST representation of pr, to seed the emulator with.
+func PullRequestObject(pr PullRequest) (*gogithub.PullRequest, error) {
+	body, err := PullRequestPayload("opened", pr)
+	if err != nil {
+		return nil, err
+	}
+	var ev gogithub.PullRequestEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return nil, err
+	}
+	return ev.PullRequest, nil
+}
+
+// CommentPayload returns an issue_comment "created" body for a comment on pr.
+func CommentPayload(pr PullRequest, commenter, association, body string) ([]byte, error) {
+	var ev gogithub.IssueCommentEvent
+	if err := loadFixture("issue_comment_test_all.json", &ev); err != nil {
+		return nil, err
+	}
+	ev.Action = gogithub.Ptr("created")
+	retarget(ev.Repo, pr.Org, pr.Repo)
+	ev.Issue.Number = gogithub.Ptr(pr.Number)
+	ev.Issue.State = gogithub.Ptr("open")
+	ev.Issue.PullRequestLinks.URL = gogithub.Ptr(fmt.Sprintf("https://api.github.com/repos/%s/%s/pulls/%d", pr.Org, pr.Repo, pr.Number))
+	ev.Comment.Body = gogithub.Ptr(body)
+	ev.Comment.User.Login = gogithub.Ptr(commenter)
+	ev.Comment.AuthorAssociation = gogithub.Ptr(association)
+	return json.Marshal(ev)
+}
+
+func retarget(r *gogithub.Repository, org, repo string) {
+	if r == nil {
+		return
+	}
+	r.Name = gogithub.Ptr(repo)
+	r.FullName = gogithub.Ptr(org + "/" + repo)
+	r.HTMLURL = gogithub.Ptr("https://github.com/" + org + "/" + repo)
+	if r.Owner != nil {
+		r.Owner.Login = gogithub.Ptr(org)
+	}
+}
+
+func loadFixture(name string, into any) error {
+	data, err := webhook.Fixture(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, into); err != nil {
+		return fmt.Errorf("fixture %s: %w", name, err)
+	}
+	return nil
+}
