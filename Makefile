@@ -5,7 +5,7 @@ BIN_DIR ?= $(or $(BOSUN_BIN_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bosun/bi
 export BOSUN_BIN_DIR := $(BIN_DIR)
 TEST_FLAGS ?=
 
-.PHONY: help build generate verify-generate lint control-plane test test-unit test-integration demo bench clean
+.PHONY: tkn help build generate verify-generate lint control-plane test test-unit test-integration demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test: control-plane ## all tests: unit, integration on a real apiserver, benchma
 
 test-unit: ## unit tests only (no control plane needed)
 	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/integration -e /test/localcluster -e /test/bench)
+
+tkn: ## build the tkn CLI into $(BIN_DIR) (optional, for the demo; ~13 min cold, once)
+	./hack/build-tkn.sh
 
 demo: control-plane ## the core loop end to end on a local etcd + kube-apiserver
 	$(GO) run ./test/demo

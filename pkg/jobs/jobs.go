@@ -6,11 +6,13 @@ package jobs
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"path"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
@@ -51,6 +53,7 @@ func NewPresubmit(cfg *config.Config, job config.Presubmit, refs prowjobsv1.Refs
 	}
 	pj.Labels[prowjobsv1.ContextLabel] = prowjobsv1.LabelValue(job.Context)
 	pj.Annotations[prowjobsv1.ContextLabel] = job.Context
+	fixLabelValues(pj.Labels)
 	return pj
 }
 
@@ -61,6 +64,7 @@ func NewPostsubmit(cfg *config.Config, job config.Postsubmit, refs prowjobsv1.Re
 	pj.Spec.Report = !job.SkipReport
 	pj.Labels[prowjobsv1.ContextLabel] = prowjobsv1.LabelValue(job.Context)
 	pj.Annotations[prowjobsv1.ContextLabel] = job.Context
+	fixLabelValues(pj.Labels)
 	return pj
 }
 
@@ -137,6 +141,23 @@ func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobTy
 	pj.Status.MarkTriggered(metav1.NewTime(o.Now))
 	pj.Status.BuildID = buildID
 	return pj
+}
+
+// fixLabelValues makes every label value one the apiserver accepts, as Prow does: a value
+// such as "ci/e2e" or "release/1.2" is replaced by its last path element, and a label whose
+// value is still invalid (a ".github" repository) is dropped. Annotations keep the full
+// values.
+func fixLabelValues(labels map[string]string) {
+	for k, v := range labels {
+		if len(validation.IsValidLabelValue(v)) == 0 {
+			continue
+		}
+		if base := path.Base(v); len(validation.IsValidLabelValue(base)) == 0 {
+			labels[k] = base
+			continue
+		}
+		delete(labels, k)
+	}
 }
 
 // NewBuildID returns a numeric build id that grows with time, like Prow's: milliseconds

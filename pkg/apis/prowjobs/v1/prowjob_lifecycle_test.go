@@ -430,3 +430,58 @@ func TestLabelValue(t *testing.T) {
 		})
 	}
 }
+
+func TestInitializeStatus(t *testing.T) {
+	created := metav1.NewTime(time.Date(2026, 3, 3, 10, 15, 3, 0, time.UTC))
+	tests := []struct {
+		name   string
+		labels map[string]string
+		status prowjobsv1.ProwJobStatus
+		want   prowjobsv1.ProwJobStatus
+	}{{
+		name:   "status dropped on create: triggered at creation, build id from the label",
+		labels: map[string]string{prowjobsv1.BuildIDLabel: "116164716265473792"},
+		want: prowjobsv1.ProwJobStatus{
+			StartTime:   created,
+			State:       prowjobsv1.TriggeredState,
+			Description: "Job triggered.",
+			BuildID:     "116164716265473792",
+		},
+	}, {
+		name: "no build id label: none",
+		want: prowjobsv1.ProwJobStatus{
+			StartTime:   created,
+			State:       prowjobsv1.TriggeredState,
+			Description: "Job triggered.",
+		},
+	}, {
+		name:   "existing status is left alone",
+		labels: map[string]string{prowjobsv1.BuildIDLabel: "116164716265473792"},
+		status: prowjobsv1.ProwJobStatus{
+			StartTime:   started,
+			PendingTime: timePtr(firstSeen),
+			State:       prowjobsv1.PendingState,
+			Description: "running",
+			BuildID:     "42",
+		},
+		want: prowjobsv1.ProwJobStatus{
+			StartTime:   started,
+			PendingTime: timePtr(firstSeen),
+			State:       prowjobsv1.PendingState,
+			Description: "running",
+			BuildID:     "42",
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pj := &prowjobsv1.ProwJob{
+				ObjectMeta: metav1.ObjectMeta{Name: "x", CreationTimestamp: created, Labels: tc.labels},
+				Status:     tc.status,
+			}
+			pj.InitializeStatus()
+			if diff := cmp.Diff(tc.want, pj.Status); diff != "" {
+				t.Errorf("status after InitializeStatus (-want, +got):\n%s", diff)
+			}
+		})
+	}
+}
