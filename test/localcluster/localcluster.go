@@ -95,7 +95,6 @@ type Cluster struct {
 	removeWorkDir  bool
 	kubeconfigPath string
 	restConfig     *rest.Config
-	logf           func(format string, args ...any)
 
 	etcd      *process
 	apiserver *process
@@ -132,7 +131,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 
-	c := &Cluster{logf: logf}
+	c := &Cluster{}
 	if opts.WorkDir == "" {
 		c.workDir, err = os.MkdirTemp("", "bosun-localcluster-")
 		if err != nil {
@@ -247,7 +246,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	if len(crds) > 0 {
-		logf("localcluster: %d CRDs established after %s", len(crds), time.Since(began).Round(time.Millisecond))
+		logf("localcluster: %d CRDs established and ready for use after %s", len(crds), time.Since(began).Round(time.Millisecond))
 	}
 	if err := c.CreateNamespace(ctx, metav1.NamespaceDefault); err != nil {
 		return nil, err
@@ -323,12 +322,16 @@ func (c *Cluster) waitReady(ctx context.Context, host, servingCertFile string, c
 	}
 
 	var (
-		servingCA []byte
-		client    *http.Client
-		lastErr   = errors.New("the apiserver has not written its serving certificate yet")
-		ticker    = time.NewTicker(100 * time.Millisecond)
+		client  *http.Client
+		lastErr = errors.New("the apiserver has not written its serving certificate yet")
+		ticker  = time.NewTicker(100 * time.Millisecond)
 	)
 	defer ticker.Stop()
+	defer func() {
+		if client != nil {
+			client.CloseIdleConnections()
+		}
+	}()
 	for {
 		for _, p := range []*process{c.etcd, c.apiserver} {
 			if err := p.exitedError(); err != nil {
@@ -336,11 +339,10 @@ func (c *Cluster) waitReady(ctx context.Context, host, servingCertFile string, c
 			}
 		}
 		if client == nil {
-			// The apiserver writes its certificate before it listens; a partly written file
-			// does not parse and is read again next time.
+			// The apiserver writes its certificate before it listens; until the file is there
+			// and parses, it is read again on the next tick.
 			if data, err := os.ReadFile(servingCertFile); err == nil {
 				if pool := x509.NewCertPool(); pool.AppendCertsFromPEM(data) {
-					servingCA = data
 					client = &http.Client{
 						Timeout: 5 * time.Second,
 						Transport: &http.Transport{TLSClientConfig: &tls.Config{
@@ -354,8 +356,9 @@ func (c *Cluster) waitReady(ctx context.Context, host, servingCertFile string, c
 		}
 		if client != nil {
 			if lastErr = checkReadyz(ctx, client, host); lastErr == nil {
-				client.CloseIdleConnections()
-				return servingCA, nil
+				// Read the certificate again: long written by now, even if the first read
+				// caught the file half-written (the first block alone still verifies).
+				return os.ReadFile(servingCertFile)
 			}
 		}
 		select {

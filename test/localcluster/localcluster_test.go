@@ -90,6 +90,35 @@ func processGone(pid int) bool {
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
+// pidRecorder returns a Logf that passes messages to t.Logf and records the pids in Start's
+// "started ... (pid N)" messages, and a function returning the pids recorded so far.
+func pidRecorder(t *testing.T) (func(string, ...any), func() []int) {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		pids []int
+	)
+	pidRE := regexp.MustCompile(`\(pid (\d+)\)`)
+	logf := func(format string, args ...any) {
+		t.Logf(format, args...)
+		if m := pidRE.FindStringSubmatch(fmt.Sprintf(format, args...)); m != nil {
+			pid, err := strconv.Atoi(m[1])
+			if err != nil {
+				t.Errorf("bad pid in %q: %v", m[0], err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			pids = append(pids, pid)
+		}
+	}
+	return logf, func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(pids)
+	}
+}
+
 func TestCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -154,7 +183,7 @@ func TestCluster(t *testing.T) {
 				t.Errorf("getting CRD %s: %v", name, err)
 				continue
 			}
-			if established, why := crdEstablished(crd); !established {
+			if ok, _, why := crdEstablished(crd); !ok {
 				t.Errorf("CRD %s is not Established: %s", name, why)
 			}
 			if conv := crd.Spec.Conversion; conv != nil && conv.Strategy != apiextensionsv1.NoneConverter {
@@ -296,25 +325,10 @@ spec:
 		t.Fatal(err)
 	}
 
-	var (
-		mu   sync.Mutex
-		pids []int
-	)
-	pidRE := regexp.MustCompile(`\(pid (\d+)\)`)
+	logf, pids := pidRecorder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := Start(ctx, Options{
-		CRDPaths: []string{badCRD},
-		Logf: func(format string, args ...any) {
-			t.Logf(format, args...)
-			mu.Lock()
-			defer mu.Unlock()
-			if m := pidRE.FindStringSubmatch(fmt.Sprintf(format, args...)); m != nil {
-				pid, _ := strconv.Atoi(m[1])
-				pids = append(pids, pid)
-			}
-		},
-	})
+	c, err := Start(ctx, Options{CRDPaths: []string{badCRD}, Logf: logf})
 	skipIfBinariesMissing(t, err)
 	if err == nil {
 		c.Stop()
@@ -324,22 +338,68 @@ spec:
 	if !strings.Contains(err.Error(), "not-plural-dot-group.localcluster.bosun.dev") {
 		t.Errorf("Start() error %q does not name the CRD", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(pids) != 2 {
-		t.Fatalf("saw pids %v in the progress log, want etcd's and kube-apiserver's", pids)
-	}
-	for _, pid := range pids {
-		if !processGone(pid) {
-			t.Errorf("process %d still exists after Start failed", pid)
-		}
-	}
+	assertProcessesGone(t, pids())
 	entries, err := os.ReadDir(tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(entries) != 0 {
 		t.Errorf("Start left %v in its temporary directory's parent %s", entries, tmp)
+	}
+}
+
+// TestStartProcessExitsEarly runs stand-in binaries: an etcd that waits and a kube-apiserver
+// that fails at once. Start must report the apiserver's output, stop the etcd and clean up.
+func TestStartProcessExitsEarly(t *testing.T) {
+	tmp := t.TempDir()
+	binDir := filepath.Join(tmp, "bin")
+	workParent := filepath.Join(tmp, "work")
+	for _, dir := range []string{binDir, workParent} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TMPDIR", workParent)
+	scripts := map[string]string{
+		etcdBinary:      "#!/bin/sh\nexec sleep 300\n",
+		apiserverBinary: "#!/bin/sh\necho 'Error: stand-in kube-apiserver refuses to start' >&2\nexit 3\n",
+	}
+	for name, script := range scripts {
+		if err := os.WriteFile(filepath.Join(binDir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	logf, pids := pidRecorder(t)
+	c, err := Start(ctx, Options{BinDir: binDir, Logf: logf})
+	if err == nil {
+		c.Stop()
+		t.Fatal("Start() with a failing kube-apiserver succeeded")
+	}
+	for _, want := range []string{"kube-apiserver", "exit status 3", "stand-in kube-apiserver refuses to start"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Start() error %q does not contain %q", err, want)
+		}
+	}
+	assertProcessesGone(t, pids())
+	if entries, _ := os.ReadDir(workParent); len(entries) != 0 {
+		t.Errorf("Start left %v behind in %s", entries, workParent)
+	}
+}
+
+// assertProcessesGone checks that Start reported etcd's and kube-apiserver's pids and that
+// neither process exists any more.
+func assertProcessesGone(t *testing.T, pids []int) {
+	t.Helper()
+	if len(pids) != 2 {
+		t.Fatalf("saw pids %v in the progress log, want etcd's and kube-apiserver's", pids)
+	}
+	for _, pid := range pids {
+		if !processGone(pid) {
+			t.Errorf("process %d still exists", pid)
+		}
 	}
 }
 
