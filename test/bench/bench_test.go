@@ -27,7 +27,16 @@ func TestMain(m *testing.M) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	var err error
-	env, err = framework.Start(ctx, framework.Options{Logger: zap.NewNop().Sugar()})
+	logger := zap.NewNop().Sugar()
+	if path := os.Getenv("BOSUN_BENCH_LOG"); path != "" {
+		// Controller logs for a look at what a slow run was doing.
+		cfg := zap.NewProductionConfig()
+		cfg.OutputPaths = []string{path}
+		if zl, err := cfg.Build(); err == nil {
+			logger = zl.Sugar()
+		}
+	}
+	env, err = framework.Start(ctx, framework.Options{Logger: logger})
 	cancel()
 	if err != nil {
 		if framework.IsNoControlPlane(err) && !framework.ClusterRequired() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,6 +26,11 @@ const ReporterName = "github-reporter"
 type Reconciler struct {
 	github        github.StatusCreator
 	prowJobClient prowjobclientset.Interface
+	// inFlight holds the last state reported for jobs that are still running, by UID. Only
+	// final states are written to the job (prev_report_states): that saves an apiserver
+	// write per job, and all a restart costs is re-posting the same pending status for the
+	// jobs running at the time.
+	inFlight sync.Map
 }
 
 var _ prowjobreconciler.Interface = (*Reconciler)(nil)
@@ -32,12 +38,18 @@ var _ prowjobreconciler.Interface = (*Reconciler)(nil)
 // ReconcileKind reports the job's current state if it has not been reported yet.
 func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) pkgreconciler.Event {
 	if !needsReport(pj) {
+		if pj.Complete() {
+			r.inFlight.Delete(pj.UID)
+		}
 		return nil
 	}
 	state := pj.Status.State
-	previous := pj.Status.PrevReportStates[ReporterName]
-	// triggered and pending look the same on GitHub: skip the call and only record the
-	// state, which saves one GitHub request per job out of a 5,000/h budget.
+	previous := r.lastReported(pj)
+	if previous == state {
+		return nil
+	}
+	// triggered and pending look the same on GitHub: skip the call, which saves a GitHub
+	// request per job out of a 5,000/h budget.
 	if previous == "" || GitHubState(previous) != GitHubState(state) {
 		refs := pj.Spec.Refs
 		s := github.Status{
@@ -51,7 +63,27 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 		}
 		logging.FromContext(ctx).Infow("Reported status", "state", s.State, "context", s.Context, "sha", reportSHA(refs))
 	}
-	return r.recordReported(ctx, pj, state)
+	if !state.IsTerminal() {
+		r.inFlight.Store(pj.UID, state)
+		return nil
+	}
+	if err := r.recordReported(ctx, pj, state); err != nil {
+		return err
+	}
+	r.inFlight.Delete(pj.UID)
+	return nil
+}
+
+// lastReported is the state last reported for the job: the recorded final one, else the
+// one remembered for a running job.
+func (r *Reconciler) lastReported(pj *prowjobsv1.ProwJob) prowjobsv1.ProwJobState {
+	if s := pj.Status.PrevReportStates[ReporterName]; s != "" {
+		return s
+	}
+	if s, ok := r.inFlight.Load(pj.UID); ok {
+		return s.(prowjobsv1.ProwJobState)
+	}
+	return ""
 }
 
 // recordReported stores the reported state with a merge patch that touches only this
@@ -72,7 +104,8 @@ func (r *Reconciler) recordReported(ctx context.Context, pj *prowjobsv1.ProwJob,
 	return nil
 }
 
-// needsReport says whether a job's current state still has to be reported to GitHub.
+// needsReport says whether a job's current state may still have to be reported to GitHub:
+// it is reportable and its recorded final report, if any, is not this state.
 func needsReport(pj *prowjobsv1.ProwJob) bool {
 	if !pj.Spec.Report || pj.Spec.Context == "" || pj.Status.State == "" {
 		return false

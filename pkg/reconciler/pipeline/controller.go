@@ -9,6 +9,7 @@ import (
 	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
 	pipelineruninformer "github.com/tektoncd/pipeline/pkg/client/injection/informers/pipeline/v1/pipelinerun"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
@@ -50,7 +51,15 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 		}
 
 		prowjobinformer.Get(ctx).Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
-		pipelineRunInformer.Informer().AddEventHandler(controller.HandleAll(enqueueProwJobOf(impl)))
+		// Runs are created by this reconciler, which already holds the new run: only their
+		// changes (Tekton's conditions) and deletions need to bring their job back. Skipping
+		// the add saves a second reconcile of every new job, and the status write conflict
+		// it would race into.
+		enqueue := enqueueProwJobOf(impl)
+		pipelineRunInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+			UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
+			DeleteFunc: enqueue,
+		})
 		return impl
 	}
 }

@@ -38,12 +38,19 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 
 	pr, err := r.pipelineRunLister.PipelineRuns(pj.Spec.Namespace).Get(pj.Name)
 	switch {
-	case apierrors.IsNotFound(err):
-		if pj.Status.PendingTime != nil {
+	case apierrors.IsNotFound(err) && pj.Status.PendingTime != nil:
+		// Our informer may simply not have seen the run we created yet: ask the apiserver
+		// before deciding the run is gone.
+		pr, err = r.pipelineClient.TektonV1().PipelineRuns(pj.Spec.Namespace).Get(ctx, pj.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
 			// The run existed once and is gone: nothing will ever finish this job.
 			pj.Status.MarkStartFailed(fmt.Errorf("PipelineRun %s/%s disappeared", pj.Spec.Namespace, pj.Name), now)
 			return nil
 		}
+		if err != nil {
+			return fmt.Errorf("get PipelineRun %s/%s: %w", pj.Spec.Namespace, pj.Name, err)
+		}
+	case apierrors.IsNotFound(err):
 		pr, err = r.createPipelineRun(ctx, pj)
 		if err != nil {
 			if isPermanent(err) {
@@ -61,8 +68,22 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 		pj.Status.MarkStartFailed(fmt.Errorf("PipelineRun %s/%s exists but belongs to no ProwJob %q", pr.Namespace, pr.Name, pj.Name), now)
 		return nil
 	}
-	pj.Status.PropagatePipelineRunStatus(&pr.Status, now)
+	pj.Status.PropagatePipelineRunStatus(&pr.Status, observedAt(pr, now))
 	return nil
+}
+
+// observedAt dates a run's current state from the run itself rather than the clock: its
+// completion time once it finished, else its creation. Two reconciles of the same run (the
+// ProwJob's own event and the PipelineRun's, racing) then compute the same status, so the
+// second finds nothing to write instead of writing a new timestamp.
+func observedAt(pr *pipelinev1.PipelineRun, now metav1.Time) metav1.Time {
+	switch {
+	case pr.Status.CompletionTime != nil:
+		return *pr.Status.CompletionTime
+	case !pr.CreationTimestamp.IsZero():
+		return pr.CreationTimestamp
+	}
+	return now
 }
 
 // createPipelineRun creates the job's run. The run is named after the job, so a retry after
