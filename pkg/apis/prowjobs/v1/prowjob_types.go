@@ -158,9 +158,15 @@ type SlackReporterConfig struct {
 type RerunAuthConfig struct {
 	AllowAnyone     bool     `json:"allow_anyone,omitempty"`
 	GitHubTeamIDs   []int    `json:"github_team_ids,omitempty"`
-	GitHubTeamSlugs []string `json:"github_team_slugs,omitempty"`
+	GitHubTeamSlugs []GitHubTeamSlug `json:"github_team_slugs,omitempty"`
 	GitHubUsers     []string `json:"github_users,omitempty"`
 	GitHubOrgs      []string `json:"github_orgs,omitempty"`
+}
+
+// GitHubTeamSlug names a team by its slug within an org.
+type GitHubTeamSlug struct {
+	Slug string `json:"slug"`
+	Org  string `json:"org"`
 }
 
 // Refs describes the code a job runs against: a base ref and, for presubmits, pulls merged
