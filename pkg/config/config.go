@@ -7,11 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/template"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 )
 
 // Defaults for the main config.
@@ -32,22 +27,9 @@ type Config struct {
 	ProwJobNamespace string `json:"prowjob_namespace,omitempty"`
 	// PodNamespace is where PipelineRuns are created for jobs that set no namespace.
 	PodNamespace string `json:"pod_namespace,omitempty"`
-	// StatusURLTemplate is a Go text/template executed with the *ProwJob to give the link
-	// reported as status.url and the commit status target_url. Empty means no link.
-	StatusURLTemplate string `json:"status_url_template,omitempty"`
-	// Tekton holds settings for the PipelineRuns bosun creates.
-	Tekton TektonConfig `json:"tekton,omitempty"`
 
 	// file is the main config file, named in errors about its own fields.
 	file string
-	// statusURL is StatusURLTemplate, parsed once at load time.
-	statusURL *template.Template
-}
-
-// TektonConfig holds settings for the PipelineRuns bosun creates.
-type TektonConfig struct {
-	// DefaultTimeout is the pipeline timeout for jobs that set none. Informational for now.
-	DefaultTimeout *metav1.Duration `json:"default_timeout,omitempty"`
 }
 
 // Getter returns the current config. Long-lived components hold a Getter instead of a
@@ -98,19 +80,6 @@ func LoadBytes(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-// StatusURL executes the status URL template for a job; it returns "" when no template is
-// configured.
-func (c *Config) StatusURL(pj *prowjobsv1.ProwJob) (string, error) {
-	if c.statusURL == nil {
-		return "", nil
-	}
-	var b strings.Builder
-	if err := c.statusURL.Execute(&b, pj); err != nil {
-		return "", fmt.Errorf("execute status_url_template for ProwJob %q: %w", pj.Name, err)
-	}
-	return b.String(), nil
 }
 
 // parseConfig decodes a main config file, inline jobs included. Like decodeFile, it may

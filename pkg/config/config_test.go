@@ -220,8 +220,8 @@ func TestLoadProwTektonConfig(t *testing.T) {
 	if pre != 4 || post != 2 || per != 2 {
 		t.Errorf("JobCounts() = %d, %d, %d; want 4, 2, 2", pre, post, per)
 	}
-	if c.ProwJobNamespace != "prow" || c.Tekton.DefaultTimeout == nil || c.Tekton.DefaultTimeout.Duration != 2*time.Hour {
-		t.Errorf("settings not loaded: prowjob_namespace %q, tekton %+v", c.ProwJobNamespace, c.Tekton)
+	if c.ProwJobNamespace != "prow" || c.PodNamespace != "test-pods" {
+		t.Errorf("settings not loaded: prowjob_namespace %q, pod_namespace %q", c.ProwJobNamespace, c.PodNamespace)
 	}
 
 	widgets := c.PresubmitsFor("acme", "widgets")
@@ -312,20 +312,5 @@ func TestLoadProwTektonConfig(t *testing.T) {
 	}
 	if soak := periodics[1]; soak.IntervalDuration() != 6*time.Hour || !soak.Hidden || soak.RunSpec().Timeouts.Pipeline.Duration != 5*time.Hour {
 		t.Errorf("ci-gadgets-soak wrong: %+v", soak)
-	}
-
-	url, err := c.StatusURL(&prowjobsv1.ProwJob{
-		Spec:   prowjobsv1.ProwJobSpec{Job: "pull-widgets-unit"},
-		Status: prowjobsv1.ProwJobStatus{BuildID: "42"},
-	})
-	if want := "https://prow.example.com/view/gs/acme-ci/logs/pull-widgets-unit/42"; err != nil || url != want {
-		t.Errorf("StatusURL() = %q, %v; want %q", url, err, want)
-	}
-}
-
-func TestStatusURLWithoutTemplate(t *testing.T) {
-	c := mustLoad(t, "")
-	if url, err := c.StatusURL(&prowjobsv1.ProwJob{}); url != "" || err != nil {
-		t.Errorf("StatusURL() = %q, %v; want empty", url, err)
 	}
 }

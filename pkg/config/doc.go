@@ -1,6 +1,6 @@
 // Package config loads, defaults and validates bosun's configuration: the main config file
-// (namespaces, status URL template, Tekton settings) and Prow-style job config (presubmits,
-// postsubmits and periodics), which may sit inline in the main file or in a tree of job files.
+// (namespaces) and Prow-style job config (presubmits, postsubmits and periodics), which may
+// sit inline in the main file or in a tree of job files.
 //
 // Loading always runs parse, then default, then validate, and collects every problem it finds
 // so that one checkconfig run reports them all. Files are decoded strictly: an unknown or

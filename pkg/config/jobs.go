@@ -207,6 +207,17 @@ type Postsubmit struct {
 // CouldRun reports whether the job may run for a push to ref, the branch name.
 func (p Postsubmit) CouldRun(ref string) bool { return p.Brancher.ShouldRun(ref) }
 
+// ShouldRunOnPush reports whether the job runs by itself for a push to branch. As in Prow,
+// postsubmits run on every push to a matching branch unless always_run is false; jobs with
+// run_if_changed or skip_if_only_changed need the pushed files, which the trigger plugin
+// does not look at yet, so they report false here.
+func (p Postsubmit) ShouldRunOnPush(branch string) bool {
+	if !p.CouldRun(branch) || p.RunIfChanged != "" || p.SkipIfOnlyChanged != "" {
+		return false
+	}
+	return p.AlwaysRun == nil || *p.AlwaysRun
+}
+
 // Periodic runs on a schedule: exactly one of Cron and Interval is set.
 type Periodic struct {
 	JobBase `json:",inline"`

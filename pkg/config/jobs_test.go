@@ -323,3 +323,38 @@ func TestAccessorsReturnCopies(t *testing.T) {
 		t.Errorf("PresubmitsFor(unknown repo) = %v, want none", got)
 	}
 }
+
+func TestPostsubmitShouldRunOnPush(t *testing.T) {
+	cfg, err := LoadBytes("config.yaml", []byte(`
+postsubmits:
+  acme/widgets:
+  - name: default
+    branches: [main]
+    pipeline_run_spec: {pipelineRef: {name: p}}
+  - name: explicit-true
+    always_run: true
+    pipeline_run_spec: {pipelineRef: {name: p}}
+  - name: explicit-false
+    always_run: false
+    pipeline_run_spec: {pipelineRef: {name: p}}
+  - name: changes
+    run_if_changed: '^docs/'
+    pipeline_run_spec: {pipelineRef: {name: p}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]bool{
+		"main":    {"default": true, "explicit-true": true, "explicit-false": false, "changes": false},
+		"feature": {"default": false, "explicit-true": true, "explicit-false": false, "changes": false},
+	}
+	for branch, jobs := range want {
+		for _, job := range cfg.PostsubmitsFor("acme", "widgets") {
+			t.Run(branch+"/"+job.Name, func(t *testing.T) {
+				if got := job.ShouldRunOnPush(branch); got != jobs[job.Name] {
+					t.Errorf("ShouldRunOnPush(%q) = %v, want %v", branch, got, jobs[job.Name])
+				}
+			})
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"text/template"
 	"time"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -79,9 +78,8 @@ func topField(field string) string {
 	return field
 }
 
-// validate checks the defaulted config and compiles what it holds: regular expressions into
-// the jobs' unexported fields, the status URL template into c.statusURL. It returns every
-// problem, joined, in a stable order.
+// validate checks the defaulted config and compiles the regular expressions it holds into
+// the jobs' unexported fields. It returns every problem, joined, in a stable order.
 func (c *Config) validate() error {
 	var errs []error
 	errs = append(errs, c.validateSettings()...)
@@ -106,44 +104,7 @@ func (c *Config) validateSettings() []error {
 			errs = append(errs, fmt.Errorf("%s: %s: %q is not a valid namespace: %s", c.file, f.field, f.value, strings.Join(msgs, "; ")))
 		}
 	}
-	if c.StatusURLTemplate != "" {
-		tmpl, err := parseStatusURLTemplate(c.StatusURLTemplate)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: status_url_template: %w", c.file, err))
-		} else {
-			c.statusURL = tmpl
-		}
-	}
-	if d := c.Tekton.DefaultTimeout; d != nil && d.Duration < 0 {
-		errs = append(errs, fmt.Errorf("%s: tekton.default_timeout: %s is negative", c.file, d.Duration))
-	}
 	return errs
-}
-
-// parseStatusURLTemplate parses the template and runs it once against a sample presubmit,
-// so that a misspelled field such as {{.Spec.Refs.Orgg}} fails at load time and not on the
-// first job.
-func parseStatusURLTemplate(text string) (*template.Template, error) {
-	tmpl, err := template.New("status_url_template").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return nil, err
-	}
-	sample := &prowjobsv1.ProwJob{
-		Spec: prowjobsv1.ProwJobSpec{
-			Type:  prowjobsv1.PresubmitJob,
-			Agent: prowjobsv1.TektonAgent,
-			Job:   "sample-job",
-			Refs: &prowjobsv1.Refs{
-				Org: "org", Repo: "repo", BaseRef: "main", BaseSHA: "0000000",
-				Pulls: []prowjobsv1.Pull{{Number: 1, Author: "author", SHA: "1111111"}},
-			},
-		},
-	}
-	sample.Name = "00000000-0000-0000-0000-000000000000"
-	if err := tmpl.Execute(&strings.Builder{}, sample); err != nil {
-		return nil, err
-	}
-	return tmpl, nil
 }
 
 // validatePresubmits checks the presubmits of one repository, compiling their regexes.

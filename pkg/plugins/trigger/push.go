@@ -31,7 +31,7 @@ func handlePush(ctx context.Context, a plugins.Agent, e *gogithub.PushEvent) err
 	}
 	var pjs []*prowjobsv1.ProwJob
 	for _, job := range a.Config.PostsubmitsFor(org, repo) {
-		if job.CouldRun(branch) {
+		if job.ShouldRunOnPush(branch) {
 			pjs = append(pjs, jobs.NewPostsubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now()}))
 		}
 	}

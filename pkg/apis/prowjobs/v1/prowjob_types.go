@@ -156,11 +156,11 @@ type SlackReporterConfig struct {
 
 // RerunAuthConfig says who may rerun a job.
 type RerunAuthConfig struct {
-	AllowAnyone     bool     `json:"allow_anyone,omitempty"`
-	GitHubTeamIDs   []int    `json:"github_team_ids,omitempty"`
+	AllowAnyone     bool             `json:"allow_anyone,omitempty"`
+	GitHubTeamIDs   []int            `json:"github_team_ids,omitempty"`
 	GitHubTeamSlugs []GitHubTeamSlug `json:"github_team_slugs,omitempty"`
-	GitHubUsers     []string `json:"github_users,omitempty"`
-	GitHubOrgs      []string `json:"github_orgs,omitempty"`
+	GitHubUsers     []string         `json:"github_users,omitempty"`
+	GitHubOrgs      []string         `json:"github_orgs,omitempty"`
 }
 
 // GitHubTeamSlug names a team by its slug within an org.
