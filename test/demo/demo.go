@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -63,18 +61,6 @@ func run(ctx context.Context) error {
 	}
 	defer os.RemoveAll(work)
 
-	step("Building bosun's hook and controller")
-	root, err := localcluster.RepoRoot()
-	if err != nil {
-		return err
-	}
-	binDir := filepath.Join(work, "bin")
-	build := exec.CommandContext(ctx, "go", "build", "-o", binDir+string(os.PathSeparator), "./cmd/hook", "./cmd/controller")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
-	}
-
 	step("Starting etcd + kube-apiserver with the ProwJob and Tekton CRDs, and the GitHub API emulator")
 	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Logf: func(f string, a ...any) { fmt.Printf("  "+f+"\n", a...) }})
 	if err != nil {
@@ -92,42 +78,21 @@ func run(ctx context.Context) error {
 	}
 	env.GitHub.AddPullRequest(org, repo, prObject)
 
-	files := map[string]string{"config.yaml": configYAML, "plugins.yaml": pluginsYAML, "hmac": secret, "token": "demo-token"}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(work, name), []byte(content), 0o600); err != nil {
-			return err
-		}
-	}
-	hookAddr, err := freeAddr()
+	step("Building and starting bosun: the hook, and the controller with the GitHub reporter")
+	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: work, ConfigYAML: configYAML, PluginsYAML: pluginsYAML, Secret: secret})
 	if err != nil {
 		return err
 	}
-	step("Starting bosun: hook on " + hookAddr + ", controller with the GitHub reporter")
+	defer bosun.Stop()
+	fmt.Printf("  hook at %s; logs in %v\n", bosun.HookURL, bosun.Logs())
 	kubeconfig := env.Cluster.KubeconfigPath()
-	hook, err := startProcess(ctx, work, filepath.Join(binDir, "hook"), "--addr", hookAddr,
-		"--config-path", filepath.Join(work, "config.yaml"), "--plugin-config", filepath.Join(work, "plugins.yaml"),
-		"--hmac-secret-file", filepath.Join(work, "hmac"), "--kubeconfig", kubeconfig,
-		"--github-endpoint", env.GitHub.URL(), "--github-token-path", filepath.Join(work, "token"))
-	if err != nil {
-		return err
-	}
-	defer hook.stop()
-	controller, err := startProcess(ctx, work, filepath.Join(binDir, "controller"), "--kubeconfig", kubeconfig,
-		"--github-endpoint", env.GitHub.URL(), "--github-token-path", filepath.Join(work, "token"), "--metrics-addr", "")
-	if err != nil {
-		return err
-	}
-	defer controller.stop()
-	if err := waitHTTP(ctx, "http://"+hookAddr+"/healthz"); err != nil {
-		return fmt.Errorf("hook never became healthy (log %s): %w", hook.logPath, err)
-	}
 
 	step("GitHub: alice opens pull request acme/widgets#42 (a signed pull_request webhook)")
 	body, err := framework.PullRequestPayload("opened", pr)
 	if err != nil {
 		return err
 	}
-	if err := send(ctx, hookAddr, "pull_request", "demo-delivery-1", body); err != nil {
+	if err := send(ctx, bosun.HookURL, "pull_request", "demo-delivery-1", body); err != nil {
 		return err
 	}
 	if err := advanceRuns(ctx, env, 2); err != nil {
@@ -139,7 +104,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := send(ctx, hookAddr, "issue_comment", "demo-delivery-2", comment); err != nil {
+	if err := send(ctx, bosun.HookURL, "issue_comment", "demo-delivery-2", comment); err != nil {
 		return err
 	}
 	if err := advanceRuns(ctx, env, 4); err != nil {
@@ -238,10 +203,13 @@ func printProwJobs(ctx context.Context, env *framework.Env) error {
 func printPipelineRuns(ctx context.Context, env *framework.Env, kubeconfig string) error {
 	tkn := filepath.Join(localcluster.DefaultBinDir(), "tkn")
 	if _, err := os.Stat(tkn); err == nil {
-		cmd := exec.CommandContext(ctx, tkn, "pipelinerun", "list", "-n", namespace, "--kubeconfig", kubeconfig)
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err == nil {
-			return nil
+		list := exec.CommandContext(ctx, tkn, "pipelinerun", "list", "-n", namespace, "--kubeconfig", kubeconfig)
+		list.Stdout, list.Stderr = os.Stdout, os.Stderr
+		if err := list.Run(); err == nil {
+			fmt.Println("\n  tkn pipelinerun describe --last -n " + namespace + ":")
+			describe := exec.CommandContext(ctx, tkn, "pipelinerun", "describe", "--last", "-n", namespace, "--kubeconfig", kubeconfig)
+			describe.Stdout, describe.Stderr = os.Stdout, os.Stderr
+			return describe.Run()
 		}
 		fmt.Println("  (tkn failed; listing the runs directly)")
 	} else {
@@ -278,9 +246,9 @@ func printStatuses(env *framework.Env, sha string) {
 	_ = w.Flush()
 }
 
-func send(ctx context.Context, addr, eventType, delivery string, body []byte) error {
+func send(ctx context.Context, url, eventType, delivery string, body []byte) error {
 	start := time.Now()
-	resp, err := webhook.Send(ctx, http.DefaultClient, "http://"+addr+"/hook", eventType, delivery, body, []byte(secret))
+	resp, err := webhook.Send(ctx, http.DefaultClient, url, eventType, delivery, body, []byte(secret))
 	if err != nil {
 		return err
 	}
@@ -291,70 +259,6 @@ func send(ctx context.Context, addr, eventType, delivery string, body []byte) er
 		return fmt.Errorf("hook answered %d", resp.StatusCode)
 	}
 	return nil
-}
-
-type process struct {
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{}
-}
-
-func startProcess(ctx context.Context, dir, path string, args ...string) (*process, error) {
-	logPath := filepath.Join(dir, filepath.Base(path)+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", path, err)
-	}
-	p := &process{cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *process) stop() {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-func waitHTTP(ctx context.Context, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return framework.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", strings.TrimSpace(s)) }

@@ -1,0 +1,143 @@
+// Package e2e runs bosun as it is deployed: the hook and controller binaries as processes,
+// configured by files and flags, against a real kube-apiserver + etcd and the GitHub API
+// emulator, with signed webhooks over HTTP.
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/test/framework"
+	"github.com/bosun-ci/bosun/test/webhook"
+)
+
+const (
+	namespace = "e2e"
+	secret    = "e2e-secret"
+	config    = `prowjob_namespace: e2e
+pod_namespace: e2e
+presubmits:
+  acme/widgets:
+  - name: unit
+    always_run: true
+    pipeline_run_spec:
+      pipelineRef: {name: unit}
+  - name: lint
+    always_run: true
+    pipeline_run_spec:
+      pipelineRef: {name: lint}
+`
+	pluginConfig = "plugins:\n  acme: [trigger]\n"
+)
+
+func TestBinariesRunTheLoop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Logf: t.Logf})
+	if err != nil {
+		if framework.IsNoControlPlane(err) && !framework.ClusterRequired() {
+			t.Skipf("no local control plane: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer env.Stop()
+	if err := env.Cluster.CreateNamespace(ctx, namespace); err != nil {
+		t.Fatal(err)
+	}
+	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: config, PluginsYAML: pluginConfig, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		bosun.Stop()
+		if t.Failed() {
+			for _, path := range bosun.Logs() {
+				data, _ := os.ReadFile(path)
+				t.Logf("%s:\n%s", path, data)
+			}
+		}
+	}()
+
+	pr := framework.PullRequest{Org: "acme", Repo: "widgets", Number: 5, Author: "alice", Association: "MEMBER",
+		HeadSHA: strings.Repeat("a", 40), BaseRef: "main", BaseSHA: strings.Repeat("b", 40)}
+	obj, err := framework.PullRequestObject(pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.GitHub.AddPullRequest(pr.Org, pr.Repo, obj)
+	opened, err := framework.PullRequestPayload("opened", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment, err := framework.CommentPayload(pr, "bob", "COLLABORATOR", "/test all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(eventType, delivery string, body []byte) {
+		t.Helper()
+		resp, err := webhook.Send(ctx, http.DefaultClient, bosun.HookURL, eventType, delivery, body, []byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s answered %d", eventType, resp.StatusCode)
+		}
+	}
+	send("pull_request", "e2e-1", opened)
+	send("issue_comment", "e2e-2", comment)
+
+	// Four jobs (two per event), each with its run; Tekton's part is played by the test.
+	runs := env.Tekton.TektonV1().PipelineRuns(namespace)
+	err = framework.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
+		list, err := runs.List(ctx, metav1.ListOptions{})
+		return err == nil && len(list.Items) == 4, err
+	})
+	if err != nil {
+		t.Fatalf("PipelineRuns: %v", err)
+	}
+	list, err := runs.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range list.Items {
+		status, reason := corev1.ConditionTrue, framework.Succeeded
+		if run.Labels[prowjobsv1.JobLabel] == "lint" {
+			status, reason = corev1.ConditionFalse, framework.Failed
+		}
+		if err := env.SetPipelineRunCondition(ctx, namespace, run.Name, status, reason, reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	want := map[string]prowjobsv1.ProwJobState{"unit": prowjobsv1.SuccessState, "lint": prowjobsv1.FailureState}
+	err = framework.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
+		pjs, err := env.ProwJobs.ProwV1().ProwJobs(namespace).List(ctx, metav1.ListOptions{})
+		if err != nil || len(pjs.Items) != 4 {
+			return false, err
+		}
+		for _, pj := range pjs.Items {
+			if pj.Status.State != want[pj.Spec.Job] || pj.Status.PrevReportStates["github-reporter"] != pj.Status.State {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("ProwJobs never all finished and reported: %v", err)
+	}
+	for job, state := range map[string]string{"unit": "success", "lint": "failure"} {
+		s, ok := env.GitHub.LatestStatus(pr.Org, pr.Repo, pr.HeadSHA, job)
+		if !ok || s.GetState() != state {
+			t.Errorf("status %s = %q, want %q", job, s.GetState(), state)
+		}
+	}
+}
