@@ -23,13 +23,9 @@ type ProwJobCreator interface {
 	Create(ctx context.Context, pj *prowjobsv1.ProwJob, opts metav1.CreateOptions) (*prowjobsv1.ProwJob, error)
 }
 
-// GitHubClient is the GitHub access plugins get.
-type GitHubClient interface {
-	github.PullRequestGetter
-	github.TrustChecker
-	github.Commenter
-	github.Labeler
-}
+// GitHubClient is the GitHub access plugins get: everything bosun's client does. Plugin
+// cores declare the few methods they use as their own narrow interfaces.
+type GitHubClient = github.Interface
 
 // Agent is what a handler gets for one event: clients, the config in force when the event
 // arrived, and a logger carrying the event's delivery id and repository.
