@@ -259,7 +259,7 @@ func TestLoadProwTektonConfig(t *testing.T) {
 	if diff := cmp.Diff(wantUnit, unit.RunSpec()); diff != "" {
 		t.Errorf("pull-widgets-unit RunSpec() (-want, +got):\n%s", diff)
 	}
-	if !unit.ShouldRunOnPR("release-1.30") || unit.CouldRun("feature") || unit.MaxConcurrency != 10 {
+	if !mustShouldRun(t, unit, "release-1.30", nil) || unit.CouldRun("feature") || unit.MaxConcurrency != 10 {
 		t.Errorf("pull-widgets-unit branches or max_concurrency wrong: %+v", unit.Brancher)
 	}
 	if unit.Annotations["testgrid-tab-name"] != "unit" || unit.Labels["app.kubernetes.io/part-of"] != "widgets" {
@@ -270,7 +270,7 @@ func TestLoadProwTektonConfig(t *testing.T) {
 	if !e2e.TriggerMatches("/test e2e") || !e2e.TriggerMatches("/test pull-widgets-e2e") || e2e.TriggerMatches("/test unit") {
 		t.Errorf("pull-widgets-e2e custom trigger %q not honoured", e2e.Trigger)
 	}
-	if e2e.Context != "ci/e2e" || !e2e.Optional || *e2e.Namespace != "e2e-pods" || e2e.ShouldRunOnPR("main") {
+	if e2e.Context != "ci/e2e" || !e2e.Optional || *e2e.Namespace != "e2e-pods" || mustShouldRun(t, e2e, "main", nil) {
 		t.Errorf("pull-widgets-e2e fields wrong: %+v", e2e)
 	}
 	if rs := e2e.RunSpec(); rs == nil || rs.PipelineRef == nil || rs.PipelineRef.Resolver != "git" || len(rs.PipelineRef.Params) != 3 {

@@ -143,6 +143,36 @@ type RegexpChangeMatcher struct {
 	changesRe *regexp.Regexp
 }
 
+// ChangedFiles returns the files a change touches; it is called at most once per event
+// and only when a job's decision depends on the files.
+type ChangedFiles func() ([]string, error)
+
+// HasChangeMatcher reports whether the job's decision depends on the changed files.
+func (m RegexpChangeMatcher) HasChangeMatcher() bool { return m.changesRe != nil }
+
+// MatchesChanges reports whether the changed files make the job run: any file matches
+// run_if_changed, or some file does not match skip_if_only_changed. An empty change runs
+// neither kind, as in Prow.
+func (m RegexpChangeMatcher) MatchesChanges(files []string) bool {
+	if m.changesRe == nil {
+		return false
+	}
+	if m.RunIfChanged != "" {
+		for _, f := range files {
+			if m.changesRe.MatchString(f) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range files {
+		if !m.changesRe.MatchString(f) {
+			return true
+		}
+	}
+	return false
+}
+
 // Reporter says how a job reports to GitHub.
 type Reporter struct {
 	// Context is the commit status context; defaults to the job name.
@@ -176,11 +206,24 @@ type Presubmit struct {
 // name.
 func (p Presubmit) CouldRun(baseRef string) bool { return p.Brancher.ShouldRun(baseRef) }
 
-// ShouldRunOnPR reports whether the job runs by itself (without a comment) for a pull
-// request against baseRef. run_if_changed and skip_if_only_changed jobs report false here;
-// they need the changed files, which the trigger plugin looks at.
-func (p Presubmit) ShouldRunOnPR(baseRef string) bool {
-	return p.AlwaysRun && p.CouldRun(baseRef)
+// ShouldRun reports whether the job runs by itself for a pull request against baseRef with
+// the given changes: always_run jobs always, run_if_changed and skip_if_only_changed jobs
+// when the files say so, other jobs only when asked for by name.
+func (p Presubmit) ShouldRun(baseRef string, changes ChangedFiles) (bool, error) {
+	if !p.CouldRun(baseRef) {
+		return false, nil
+	}
+	if p.AlwaysRun {
+		return true, nil
+	}
+	if !p.HasChangeMatcher() {
+		return false, nil
+	}
+	files, err := changes()
+	if err != nil {
+		return false, err
+	}
+	return p.MatchesChanges(files), nil
 }
 
 // TriggerMatches reports whether a comment body asks for this job. Text in fenced code
@@ -208,14 +251,23 @@ type Postsubmit struct {
 func (p Postsubmit) CouldRun(ref string) bool { return p.Brancher.ShouldRun(ref) }
 
 // ShouldRunOnPush reports whether the job runs by itself for a push to branch. As in Prow,
-// postsubmits run on every push to a matching branch unless always_run is false; jobs with
-// run_if_changed or skip_if_only_changed need the pushed files, which the trigger plugin
-// does not look at yet, so they report false here.
-func (p Postsubmit) ShouldRunOnPush(branch string) bool {
-	if !p.CouldRun(branch) || p.RunIfChanged != "" || p.SkipIfOnlyChanged != "" {
-		return false
+// postsubmits run on every push to a matching branch unless always_run is false or a
+// run_if_changed / skip_if_only_changed matcher decides from the pushed files.
+func (p Postsubmit) ShouldRunOnPush(branch string, changes ChangedFiles) (bool, error) {
+	if !p.CouldRun(branch) {
+		return false, nil
 	}
-	return p.AlwaysRun == nil || *p.AlwaysRun
+	if p.AlwaysRun != nil && *p.AlwaysRun {
+		return true, nil
+	}
+	if p.HasChangeMatcher() {
+		files, err := changes()
+		if err != nil {
+			return false, err
+		}
+		return p.MatchesChanges(files), nil
+	}
+	return p.AlwaysRun == nil, nil
 }
 
 // Periodic runs on a schedule: exactly one of Cron and Interval is set.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -216,26 +218,55 @@ func TestPresubmitBranches(t *testing.T) {
 	}
 }
 
-func TestShouldRunOnPR(t *testing.T) {
+func TestPresubmitShouldRun(t *testing.T) {
 	tests := []struct {
 		name   string
 		fields []string
 		branch string
+		files  []string
 		want   bool
 	}{
-		{"always_run", []string{"always_run: true"}, "main", true},
-		{"always_run on a skipped branch", []string{"always_run: true", "skip_branches: [^main$]"}, "main", false},
-		{"on demand only", nil, "main", false},
-		{"run_if_changed is decided later", []string{"run_if_changed: ^docs/"}, "main", false},
+		{"always_run", []string{"always_run: true"}, "main", nil, true},
+		{"always_run on a skipped branch", []string{"always_run: true", "skip_branches: [^main$]"}, "main", nil, false},
+		{"on demand only", nil, "main", []string{"a.go"}, false},
+		{"run_if_changed matching", []string{"run_if_changed: ^docs/"}, "main", []string{"main.go", "docs/a.md"}, true},
+		{"run_if_changed not matching", []string{"run_if_changed: ^docs/"}, "main", []string{"main.go"}, false},
+		{"run_if_changed on a skipped branch", []string{"run_if_changed: ^docs/", "branches: [^release$]"}, "main", []string{"docs/a.md"}, false},
+		{"skip_if_only_changed, only docs", []string{"skip_if_only_changed: ^docs/"}, "main", []string{"docs/a.md", "docs/b.md"}, false},
+		{"skip_if_only_changed, code too", []string{"skip_if_only_changed: ^docs/"}, "main", []string{"docs/a.md", "main.go"}, true},
+		{"skip_if_only_changed, no files", []string{"skip_if_only_changed: ^docs/"}, "main", nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := onlyPresubmit(t, mustLoad(t, presubmitConfig(tc.fields...)))
-			if got := p.ShouldRunOnPR(tc.branch); got != tc.want {
-				t.Errorf("ShouldRunOnPR(%q) = %v, want %v", tc.branch, got, tc.want)
+			if got := mustShouldRun(t, p, tc.branch, tc.files); got != tc.want {
+				t.Errorf("ShouldRun(%q, %v) = %v, want %v", tc.branch, tc.files, got, tc.want)
 			}
 		})
 	}
+}
+
+func TestPresubmitShouldRunFetchesFilesOnlyWhenNeeded(t *testing.T) {
+	calls := 0
+	changes := func() ([]string, error) { calls++; return nil, errors.New("no files for you") }
+	always := onlyPresubmit(t, mustLoad(t, presubmitConfig("always_run: true")))
+	if ok, err := always.ShouldRun("main", changes); !ok || err != nil || calls != 0 {
+		t.Errorf("always_run: ShouldRun = %v, %v after %d file fetches, want true, nil, 0", ok, err, calls)
+	}
+	matcher := onlyPresubmit(t, mustLoad(t, presubmitConfig("run_if_changed: ^docs/")))
+	if _, err := matcher.ShouldRun("main", changes); err == nil || calls != 1 {
+		t.Errorf("run_if_changed: err = %v after %d fetches, want the fetch error after 1", err, calls)
+	}
+}
+
+// mustShouldRun evaluates ShouldRun with a fixed set of changed files.
+func mustShouldRun(t *testing.T, p Presubmit, branch string, files []string) bool {
+	t.Helper()
+	ok, err := p.ShouldRun(branch, func() ([]string, error) { return files, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
 }
 
 func TestPostsubmitCouldRun(t *testing.T) {
@@ -337,22 +368,28 @@ postsubmits:
   - name: explicit-false
     always_run: false
     pipeline_run_spec: {pipelineRef: {name: p}}
-  - name: changes
+  - name: docs
     run_if_changed: '^docs/'
     pipeline_run_spec: {pipelineRef: {name: p}}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]map[string]bool{
-		"main":    {"default": true, "explicit-true": true, "explicit-false": false, "changes": false},
-		"feature": {"default": false, "explicit-true": true, "explicit-false": false, "changes": false},
+	tests := []struct {
+		branch string
+		files  []string
+		want   map[string]bool
+	}{
+		{"main", []string{"main.go"}, map[string]bool{"default": true, "explicit-true": true, "explicit-false": false, "docs": false}},
+		{"main", []string{"docs/x.md"}, map[string]bool{"default": true, "explicit-true": true, "explicit-false": false, "docs": true}},
+		{"feature", []string{"docs/x.md"}, map[string]bool{"default": false, "explicit-true": true, "explicit-false": false, "docs": true}},
 	}
-	for branch, jobs := range want {
+	for _, tc := range tests {
 		for _, job := range cfg.PostsubmitsFor("acme", "widgets") {
-			t.Run(branch+"/"+job.Name, func(t *testing.T) {
-				if got := job.ShouldRunOnPush(branch); got != jobs[job.Name] {
-					t.Errorf("ShouldRunOnPush(%q) = %v, want %v", branch, got, jobs[job.Name])
+			t.Run(fmt.Sprintf("%s/%v/%s", tc.branch, tc.files, job.Name), func(t *testing.T) {
+				got, err := job.ShouldRunOnPush(tc.branch, func() ([]string, error) { return tc.files, nil })
+				if err != nil || got != tc.want[job.Name] {
+					t.Errorf("ShouldRunOnPush(%q, %v) = %v, %v, want %v", tc.branch, tc.files, got, err, tc.want[job.Name])
 				}
 			})
 		}

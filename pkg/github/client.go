@@ -1,7 +1,10 @@
 // Package github is bosun's GitHub REST client: a thin layer over go-github that fixes the
 // handful of calls bosun makes, wraps their errors with the object they were about, and counts
-// every HTTP exchange for Prometheus. Consumers depend on the small interfaces in this package,
-// not on *Client, so their tests can use a recording fake or the test/fakegithub emulator.
+// every HTTP exchange for Prometheus. Under go-github it authenticates (a token or a GitHub
+// App installation), revalidates GETs against an ETag cache so repeat reads spend no rate
+// limit, and retries what GitHub failed to do (transport.go has the order). Consumers depend
+// on the small interfaces in this package, not on *Client, so their tests can use a recording
+// fake or the test/fakegithub emulator.
 package github
 
 import (
@@ -29,13 +32,28 @@ type Options struct {
 	// GitHub Enterprise "https://ghe.example.com/api/v3/". Empty means https://api.github.com/.
 	// A missing trailing slash is added, since go-github resolves paths relative to it.
 	BaseURL string
-	// Token is a personal access token or installation token. Empty means unauthenticated.
+	// Token is a personal access token or installation token. Set at most one of Token and
+	// the GitHub App fields; with neither, requests are unauthenticated.
 	Token string
+	// AppID, AppPrivateKey (PEM) and InstallationID authenticate as an installation of a
+	// GitHub App: the client fetches an installation token from BaseURL and renews it before
+	// it expires. Set all three or none.
+	AppID          int64
+	AppPrivateKey  []byte
+	InstallationID int64
 	// HTTPClient is copied, never modified; its Transport (or http.DefaultTransport) carries
 	// the requests. Nil means a client with a 30s timeout.
 	HTTPClient *http.Client
-	// Registerer receives bosun_github_requests_total. Nil means requests are not counted.
+	// Registerer receives bosun_github_requests_total and bosun_github_cache_total. Nil means
+	// requests are not counted.
 	Registerer prometheus.Registerer
+	// Retry configures retries of failed requests; the zero value means the defaults.
+	Retry RetryOptions
+	// Cache keeps ETag'd GET responses. Nil means a private cache with the default bounds;
+	// share one to bound the memory of several clients together.
+	Cache *Cache
+	// DisableCache sends every GET unconditionally, for measuring what the cache saves.
+	DisableCache bool
 }
 
 // Client makes the GitHub REST calls bosun needs. It is safe for concurrent use.
@@ -46,17 +64,27 @@ type Client struct {
 // Interface is everything Client does. Prefer the narrow interfaces below in consumers.
 type Interface interface {
 	StatusCreator
+	StatusLister
 	PullRequestGetter
 	PullRequestFilesLister
 	TrustChecker
 	Commenter
 	Labeler
+	IssueLabelGetter
+	RepoLabelLister
+	Assigner
+	ReviewRequester
+	FileGetter
+	IssueStateSetter
 }
 
 var _ Interface = (*Client)(nil)
 
 // NewClient builds a Client from opts.
 func NewClient(opts Options) (*Client, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultTimeout}
@@ -66,7 +94,7 @@ func NewClient(opts Options) (*Client, error) {
 		transport = http.DefaultTransport
 	}
 
-	basePath := "/"
+	basePath, baseURL := "/", ""
 	ghOpts := []gogithub.ClientOptionsFunc{
 		gogithub.WithHTTPClient(hc),
 		gogithub.WithUserAgent(userAgent),
@@ -80,19 +108,16 @@ func NewClient(opts Options) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to parse GitHub base URL %q: %w", opts.BaseURL, err)
 		}
-		basePath = u.EscapedPath()
+		basePath, baseURL = u.EscapedPath(), base
 		ghOpts = append(ghOpts, gogithub.WithURLs(&base, nil))
 	}
-	if opts.Registerer != nil {
-		rt, err := newCountingTransport(transport, opts.Registerer, basePath)
-		if err != nil {
-			return nil, err
-		}
-		transport = rt
+	transport, err := newTransport(transport, opts, baseURL, basePath)
+	if err != nil {
+		return nil, err
 	}
 	// WithTransport replaces the transport of the copy WithHTTPClient made, so the caller's
 	// client keeps its own. go-github puts its token-adding wrapper on top of this one, which
-	// means redirects it follows are counted too.
+	// means redirects it follows are counted, cached and retried too.
 	ghOpts = append(ghOpts, gogithub.WithTransport(transport))
 	if opts.Token != "" {
 		ghOpts = append(ghOpts, gogithub.WithAuthToken(opts.Token))

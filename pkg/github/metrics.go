@@ -14,6 +14,10 @@ import (
 // status (the HTTP code, or "error" when no response came back).
 const requestsMetric = "bosun_github_requests_total"
 
+// cacheMetric is the name of the conditional-request cache counter; its one label, result,
+// is "miss", "revalidated" or "changed" (see cache.go).
+const cacheMetric = "bosun_github_cache_total"
+
 // otherEndpoint labels requests to paths outside endpointTemplates. Anything finer would let
 // a caller's typo or a new call site grow the series count without bound.
 const otherEndpoint = "other"
@@ -34,6 +38,7 @@ var endpointTemplates = compileTemplates(
 	"/repos/:org/:repo/collaborators/:user",
 	"/orgs/:org/members/:user",
 	"/orgs/:org/public_members/:user",
+	"/app/installations/:id/access_tokens",
 )
 
 type endpointTemplate struct {
@@ -82,8 +87,9 @@ func endpointFor(basePath, escapedPath string) string {
 	return otherEndpoint
 }
 
-// countingTransport counts every HTTP exchange that passes through it, including each hop of a
-// followed redirect, since each one spends rate limit.
+// countingTransport counts every HTTP exchange that passes through it: each hop of a followed
+// redirect, each retry, each 304 revalidation and each installation token request. It sits
+// at the bottom of the stack (see newTransport) so the count is what GitHub saw.
 type countingTransport struct {
 	next     http.RoundTripper
 	basePath string
@@ -91,24 +97,40 @@ type countingTransport struct {
 }
 
 func newCountingTransport(next http.RoundTripper, reg prometheus.Registerer, basePath string) (*countingTransport, error) {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+	requests, err := registerCounterVec(reg, prometheus.CounterOpts{
 		Name: requestsMetric,
 		Help: "HTTP requests bosun made to the GitHub REST API, by method, endpoint template and response status.",
-	}, []string{"method", "endpoint", "status"})
-	if err := reg.Register(requests); err != nil {
-		// Several clients (one per token or per GitHub host) may share one registry; they
-		// then share the counter rather than fail.
+	}, "method", "endpoint", "status")
+	if err != nil {
+		return nil, err
+	}
+	return &countingTransport{next: next, basePath: basePath, requests: requests}, nil
+}
+
+// newCacheCounter registers the counter of cache outcomes.
+func newCacheCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
+	return registerCounterVec(reg, prometheus.CounterOpts{
+		Name: cacheMetric,
+		Help: "GitHub GET requests by what the conditional-request cache made of them: miss (nothing stored), revalidated (304, served from the cache without spending rate limit) or changed.",
+	}, "result")
+}
+
+// registerCounterVec registers a counter on reg. Several clients (one per token or per GitHub
+// host) may share one registry; they then share the counter rather than fail.
+func registerCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels ...string) (*prometheus.CounterVec, error) {
+	counter := prometheus.NewCounterVec(opts, labels)
+	if err := reg.Register(counter); err != nil {
 		var already prometheus.AlreadyRegisteredError
 		if !errors.As(err, &already) {
-			return nil, fmt.Errorf("failed to register %s: %w", requestsMetric, err)
+			return nil, fmt.Errorf("failed to register %s: %w", opts.Name, err)
 		}
 		existing, ok := already.ExistingCollector.(*prometheus.CounterVec)
 		if !ok {
-			return nil, fmt.Errorf("failed to register %s: a different collector has that name", requestsMetric)
+			return nil, fmt.Errorf("failed to register %s: a different collector has that name", opts.Name)
 		}
-		requests = existing
+		counter = existing
 	}
-	return &countingTransport{next: next, basePath: basePath, requests: requests}, nil
+	return counter, nil
 }
 
 // RoundTrip implements http.RoundTripper.

@@ -63,3 +63,28 @@ func TruncateDescription(d string) string {
 	}
 	return string(runes[:MaxDescriptionLen-1]) + "…"
 }
+
+// StatusLister reads the statuses of a commit.
+type StatusLister interface {
+	GetCombinedStatus(ctx context.Context, org, repo, ref string) (map[string]string, error)
+}
+
+// GetCombinedStatus returns the latest state of every status context on ref, one GitHub
+// call per 100 contexts.
+func (c *Client) GetCombinedStatus(ctx context.Context, org, repo, ref string) (map[string]string, error) {
+	states := map[string]string{}
+	opts := &gogithub.ListOptions{PerPage: 100}
+	for {
+		combined, resp, err := c.gh.Repositories.GetCombinedStatus(ctx, org, repo, ref, opts)
+		if err != nil {
+			return nil, fmt.Errorf("failed to get the statuses of %s/%s@%s: %w", org, repo, ref, err)
+		}
+		for _, s := range combined.Statuses {
+			states[s.GetContext()] = s.GetState()
+		}
+		if resp.NextPage == 0 {
+			return states, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}

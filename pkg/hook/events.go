@@ -110,6 +110,7 @@ func (s *Server) dispatch(ctx context.Context, log *zap.SugaredLogger, guid stri
 			PluginConfig: pluginCfg,
 			Logger:       log.With("plugin", name),
 			EventGUID:    guid,
+			Registry:     s.opts.Registry,
 		}
 		wg.Add(1)
 		go func() {

@@ -41,7 +41,7 @@ type Options struct {
 	Config         config.Getter
 	PluginConfig   func() *plugins.Configuration
 	GitHub         plugins.GitHubClient
-	ProwJobs       plugins.ProwJobCreator
+	ProwJobs       plugins.ProwJobClient
 	Logger         *zap.SugaredLogger
 	Metrics        *Metrics
 	MaxBodyBytes   int64

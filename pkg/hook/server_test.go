@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -58,6 +59,19 @@ func (c *recordingCreator) Create(_ context.Context, pj *prowjobsv1.ProwJob, _ m
 	defer c.mu.Unlock()
 	c.created = append(c.created, pj.DeepCopy())
 	return pj, nil
+}
+
+// The hook's tests create jobs only; the rest of plugins.ProwJobClient finds nothing.
+func (c *recordingCreator) Get(_ context.Context, name string, _ metav1.GetOptions) (*prowjobsv1.ProwJob, error) {
+	return nil, apierrors.NewNotFound(prowjobsv1.Resource("prowjobs"), name)
+}
+
+func (c *recordingCreator) List(context.Context, metav1.ListOptions) (*prowjobsv1.ProwJobList, error) {
+	return &prowjobsv1.ProwJobList{}, nil
+}
+
+func (c *recordingCreator) UpdateStatus(_ context.Context, pj *prowjobsv1.ProwJob, _ metav1.UpdateOptions) (*prowjobsv1.ProwJob, error) {
+	return nil, apierrors.NewNotFound(prowjobsv1.Resource("prowjobs"), pj.Name)
 }
 
 // jobs returns "<job> <name>" for each created job, sorted.
@@ -129,7 +143,7 @@ func newTestServer(t *testing.T, reg *plugins.Registry, pluginsYAML string, opts
 	t.Helper()
 	gh := fakegithub.New()
 	t.Cleanup(gh.Close)
-	client, err := github.NewClient(github.Options{BaseURL: gh.URL()})
+	client, err := github.NewClient(github.Options{BaseURL: gh.URL(), Retry: github.RetryOptions{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
 	}

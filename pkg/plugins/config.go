@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"sigs.k8s.io/yaml"
 )
@@ -18,6 +19,28 @@ type Configuration struct {
 	Plugins map[string][]string `json:"plugins,omitempty"`
 	// Triggers configures the trigger plugin per org or repository.
 	Triggers []Trigger `json:"triggers,omitempty"`
+	// Lgtm configures the lgtm plugin per org or repository.
+	Lgtm []Lgtm `json:"lgtm,omitempty"`
+	// Label configures the label plugin.
+	Label Label `json:"label,omitempty"`
+}
+
+// Lgtm holds the lgtm plugin's settings for a set of repositories.
+type Lgtm struct {
+	// Repos are "org" or "org/repo" entries this block applies to. A repository may appear in
+	// one block only; a repository entry wins over its org's.
+	Repos []string `json:"repos,omitempty"`
+	// RetainLabelOnPush keeps the lgtm label when new commits are pushed to a pull request.
+	// By default a push removes it, so reviewers look again at what changed.
+	RetainLabelOnPush bool `json:"retain_label_on_push,omitempty"`
+}
+
+// Label holds the label plugin's settings.
+type Label struct {
+	// AdditionalLabels are the labels /label and /remove-label may set, whether or not the
+	// repository defines them already. Names are matched ignoring case and may not contain
+	// spaces, since a command's arguments are separated by spaces.
+	AdditionalLabels []string `json:"additional_labels,omitempty"`
 }
 
 // Trigger holds who the trigger plugin trusts for a set of repositories.
@@ -49,7 +72,7 @@ func ParseConfiguration(name string, data []byte, reg *Registry) (*Configuration
 	}
 	var errs []error
 	for where, names := range c.Plugins {
-		if strings.Count(where, "/") > 1 || strings.HasPrefix(where, "/") || strings.HasSuffix(where, "/") {
+		if !isOrgOrRepo(where) {
 			errs = append(errs, fmt.Errorf("%s: plugins: %q is neither an org nor org/repo", name, where))
 		}
 		for _, n := range names {
@@ -58,10 +81,58 @@ func ParseConfiguration(name string, data []byte, reg *Registry) (*Configuration
 			}
 		}
 	}
+	errs = append(errs, c.validateLgtm(name)...)
+	errs = append(errs, c.Label.validate(name)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return &c, nil
+}
+
+// isOrgOrRepo reports whether s has the shape of "org" or "org/repo".
+func isOrgOrRepo(s string) bool {
+	return s != "" && strings.Count(s, "/") <= 1 && !strings.HasPrefix(s, "/") && !strings.HasSuffix(s, "/")
+}
+
+// validateLgtm checks that every lgtm block names repositories, and each repository once.
+func (c *Configuration) validateLgtm(name string) []error {
+	var errs []error
+	seen := map[string]int{}
+	for i, l := range c.Lgtm {
+		if len(l.Repos) == 0 {
+			errs = append(errs, fmt.Errorf("%s: lgtm[%d]: repos is empty", name, i))
+		}
+		for _, r := range l.Repos {
+			if !isOrgOrRepo(r) {
+				errs = append(errs, fmt.Errorf("%s: lgtm[%d]: %q is neither an org nor org/repo", name, i, r))
+				continue
+			}
+			if j, dup := seen[strings.ToLower(r)]; dup {
+				errs = append(errs, fmt.Errorf("%s: lgtm[%d]: %q is already configured by lgtm[%d]", name, i, r, j))
+				continue
+			}
+			seen[strings.ToLower(r)] = i
+		}
+	}
+	return errs
+}
+
+// validate checks that every additional label can be named in a command, once.
+func (l Label) validate(name string) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, label := range l.AdditionalLabels {
+		switch {
+		case label == "":
+			errs = append(errs, fmt.Errorf("%s: label: additional_labels: empty label name", name))
+		case strings.ContainsFunc(label, unicode.IsSpace):
+			errs = append(errs, fmt.Errorf("%s: label: additional_labels: %q contains a space, which /label cannot name", name, label))
+		case seen[strings.ToLower(label)]:
+			errs = append(errs, fmt.Errorf("%s: label: additional_labels: %q is listed twice", name, label))
+		}
+		seen[strings.ToLower(label)] = true
+	}
+	return errs
 }
 
 // EnabledFor returns the plugins enabled for org/repo.
@@ -101,4 +172,35 @@ func (c *Configuration) TriggerFor(org, repo string) Trigger {
 		return *orgMatch
 	}
 	return Trigger{}
+}
+
+// LgtmFor returns the lgtm settings for org/repo: a repository entry wins over its org's;
+// no entry means the defaults (a push removes the label).
+func (c *Configuration) LgtmFor(org, repo string) Lgtm {
+	if c == nil {
+		return Lgtm{}
+	}
+	var orgMatch *Lgtm
+	for i, l := range c.Lgtm {
+		for _, r := range l.Repos {
+			if strings.EqualFold(r, org+"/"+repo) {
+				return l
+			}
+			if strings.EqualFold(r, org) && orgMatch == nil {
+				orgMatch = &c.Lgtm[i]
+			}
+		}
+	}
+	if orgMatch != nil {
+		return *orgMatch
+	}
+	return Lgtm{}
+}
+
+// AdditionalLabels returns the labels the label plugin's /label may set.
+func (c *Configuration) AdditionalLabels() []string {
+	if c == nil {
+		return nil
+	}
+	return c.Label.AdditionalLabels
 }

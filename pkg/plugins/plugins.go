@@ -18,9 +18,13 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 )
 
-// ProwJobCreator creates ProwJobs; the generated typed client satisfies it.
-type ProwJobCreator interface {
+// ProwJobClient is what plugins may do with the ProwJobs of the hook's namespace: create
+// them, find a pull request's jobs, and abort them. The generated typed client satisfies it.
+type ProwJobClient interface {
 	Create(ctx context.Context, pj *prowjobsv1.ProwJob, opts metav1.CreateOptions) (*prowjobsv1.ProwJob, error)
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (*prowjobsv1.ProwJob, error)
+	List(ctx context.Context, opts metav1.ListOptions) (*prowjobsv1.ProwJobList, error)
+	UpdateStatus(ctx context.Context, pj *prowjobsv1.ProwJob, opts metav1.UpdateOptions) (*prowjobsv1.ProwJob, error)
 }
 
 // GitHubClient is the GitHub access plugins get: everything bosun's client does. Plugin
@@ -31,12 +35,15 @@ type GitHubClient = github.Interface
 // arrived, and a logger carrying the event's delivery id and repository.
 type Agent struct {
 	GitHub       GitHubClient
-	ProwJobs     ProwJobCreator
+	ProwJobs     ProwJobClient
 	Config       *config.Config
 	PluginConfig *Configuration
 	Logger       *zap.SugaredLogger
 	// EventGUID is the X-GitHub-Delivery id of the event being handled.
 	EventGUID string
+	// Registry holds the plugins linked into the hook, for plugins that describe the
+	// others (help).
+	Registry *Registry
 }
 
 // Handlers a plugin can provide; nil ones are skipped. A handler returns an error only

@@ -19,23 +19,47 @@ type Call struct {
 	Path string
 	// RawQuery is the query string without "?", e.g. "page=2&per_page=100".
 	RawQuery string
-	Status   int
+	// Authorization is the request's Authorization header as sent, e.g. "token ghs_..." from
+	// a GitHub App installation or "Bearer <jwt>" on its token request; empty when none.
+	Authorization string
+	// Status is the code answered: 304 for a revalidated GET, and whatever an injected
+	// failure or an exhausted rate limit answered.
+	Status int
+	// Injected is true when an InjectFailures rule answered instead of the endpoint.
+	Injected bool
 	Time     time.Time
+}
+
+// callNote lets the middleware under record mark the call it is answering.
+type callNote struct {
+	injected bool
+}
+
+type callNoteKey struct{}
+
+// noteInjected marks r's call as answered by fault injection.
+func noteInjected(r *http.Request) {
+	if n, ok := r.Context().Value(callNoteKey{}).(*callNote); ok {
+		n.injected = true
+	}
 }
 
 // record logs every request after it is answered.
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
+		note := &callNote{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), callNoteKey{}, note)))
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.calls = append(s.calls, Call{
-			Method:   r.Method,
-			Path:     r.URL.Path,
-			RawQuery: r.URL.RawQuery,
-			Status:   sw.status,
-			Time:     time.Now(),
+			Method:        r.Method,
+			Path:          r.URL.Path,
+			RawQuery:      r.URL.RawQuery,
+			Authorization: r.Header.Get("Authorization"),
+			Status:        sw.status,
+			Injected:      note.injected,
+			Time:          time.Now(),
 		})
 	})
 }

@@ -40,6 +40,11 @@ type Server struct {
 	repoLabels    map[string]map[string]*gogithub.Label // repo key -> lower-cased name -> label
 	members       map[string]map[string]bool            // lower-cased org -> lower-cased login
 	collaborators map[string]map[string]bool            // repo key -> lower-cased login
+	issues        map[issueKey]*gogithub.Issue          // plain issues (pull requests are in pulls); made on first use
+	contents      map[contentKey][]byte                 // repository files by ref; made on first use
+
+	// edge is the state of what stands before the endpoints (edge.go); it has its own lock.
+	edge edgeState
 }
 
 // repoKey, issueKey and refKey index state. GitHub matches owner and repository names
@@ -85,11 +90,19 @@ func (s *Server) URL() string { return s.srv.URL + "/" }
 // Close shuts the server down and waits for in-flight requests.
 func (s *Server) Close() { s.srv.Close() }
 
-// handler is the chain every request passes through. Recording is outermost so the log shows
-// what the client saw. Fault injection (5xx, rate limits, latency) belongs between recording
-// and routing, so injected answers are recorded like real ones and routes stay fault-free.
+// handler is the chain every request passes through, outermost first:
+//
+//	record                    logs every call as the client saw it, injected answers included
+//	injectFaults              InjectFailures answers here: no endpoint runs, no rate limit is spent
+//	checkInstallationTokens   401 for installation tokens never issued or expired
+//	meterRateLimit            SetRateLimit's budget and X-RateLimit-* headers; a 304 is refunded
+//	conditional               ETag/Last-Modified on GET answers; 304 when the client has the body
+//	routes                    the endpoints, which know nothing of the layers above
+//
+// conditional sits under the meter so the meter sees the final code (304 or not), and the
+// meter under the credential check so budgets exist only for credentials the emulator accepts.
 func (s *Server) handler() http.Handler {
-	return s.record(s.routes())
+	return s.record(s.injectFaults(s.checkInstallationTokens(s.meterRateLimit(conditional(s.routes())))))
 }
 
 func (s *Server) routes() http.Handler {
@@ -113,6 +126,16 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /orgs/{org}/members/{user}", s.checkMember)
 	mux.HandleFunc("GET /repos/{org}/{repo}/collaborators/{user}", s.checkCollaborator)
+
+	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.createInstallationToken)
+
+	mux.HandleFunc("PATCH /repos/{org}/{repo}/issues/{number}", s.editIssue)
+	mux.HandleFunc("POST /repos/{org}/{repo}/issues/{number}/assignees", s.addAssignees)
+	mux.HandleFunc("DELETE /repos/{org}/{repo}/issues/{number}/{collection}", s.deleteFromIssue)
+	mux.HandleFunc("POST /repos/{org}/{repo}/pulls/{number}/requested_reviewers", s.requestReviewers)
+	mux.HandleFunc("DELETE /repos/{org}/{repo}/pulls/{number}/requested_reviewers", s.removeReviewers)
+	mux.HandleFunc("GET /repos/{org}/{repo}/labels", s.listRepoLabels)
+	mux.HandleFunc("GET /repos/{org}/{repo}/contents/{path...}", s.getContents)
 
 	// Everything else, including a known path with another method, is what GitHub answers
 	// for an unknown route; registering "/" also stops ServeMux from answering 405 in plain text.

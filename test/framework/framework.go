@@ -31,6 +31,13 @@ import (
 	"github.com/bosun-ci/bosun/test/localcluster"
 
 	// The hook's plugins, as cmd/hook links them.
+	_ "github.com/bosun-ci/bosun/pkg/plugins/approve"
+	_ "github.com/bosun-ci/bosun/pkg/plugins/assign"
+	_ "github.com/bosun-ci/bosun/pkg/plugins/help"
+	_ "github.com/bosun-ci/bosun/pkg/plugins/hold"
+	_ "github.com/bosun-ci/bosun/pkg/plugins/label"
+	_ "github.com/bosun-ci/bosun/pkg/plugins/lgtm"
+	_ "github.com/bosun-ci/bosun/pkg/plugins/lifecycle"
 	_ "github.com/bosun-ci/bosun/pkg/plugins/trigger"
 )
 

@@ -3,29 +3,28 @@ package trigger
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	gogithub "github.com/google/go-github/v93/github"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
-	"github.com/bosun-ci/bosun/pkg/jobs"
+	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
 
 // now is the clock jobs are stamped with; a variable only so nothing else reads time.
 var now = time.Now
 
-func handleIssueComment(ctx context.Context, a plugins.Agent, e *gogithub.IssueCommentEvent) error {
+func (p *plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogithub.IssueCommentEvent) error {
 	if e.GetAction() != "created" || !e.GetIssue().IsPullRequest() || e.GetIssue().GetState() != "open" {
 		return nil
 	}
-	org, repo := e.GetRepo().GetOwner().GetLogin(), e.GetRepo().GetName()
-	body := e.GetComment().GetBody()
-
-	// Decide from the comment alone whether any job is asked for before spending a GitHub
-	// call on the pull request; the base branch is checked once it is known.
-	if !asksForJobs(a, org, repo, body) {
+	org, repo, number := e.GetRepo().GetOwner().GetLogin(), e.GetRepo().GetName(), e.GetIssue().GetNumber()
+	cmds := parseCommands(e.GetComment().GetBody(), a.Config.PresubmitsFor(org, repo))
+	if !cmds.any() {
 		return nil
 	}
 	commenter := e.GetComment().GetUser().GetLogin()
@@ -34,12 +33,25 @@ func handleIssueComment(ctx context.Context, a plugins.Agent, e *gogithub.IssueC
 		return fmt.Errorf("check whether %s is trusted in %s/%s: %w", commenter, org, repo, err)
 	}
 	if !ok {
-		a.Logger.Infow("Commenter is not trusted: ignoring /test", "commenter", commenter)
+		if cmds.okToTest {
+			return a.GitHub.CreateComment(ctx, org, repo, number, fmt.Sprintf(
+				"@%s: `/ok-to-test` is refused: only members of %s and collaborators of %s/%s can vouch for a pull request.",
+				commenter, org, org, repo))
+		}
+		a.Logger.Infow("Commenter is not trusted: ignoring the trigger commands", "commenter", commenter)
 		return nil
 	}
 
+	if cmds.cancel {
+		if err := cancelJobs(ctx, a, org, repo, number, commenter, cmds.cancelJobs); err != nil {
+			return err
+		}
+		if !cmds.okToTest && !cmds.testAll && !cmds.retest && !cmds.retestRequired && !cmds.testHelp && len(cmds.named) == 0 {
+			return nil
+		}
+	}
+
 	// The comment event carries neither the head SHA nor the base branch: one GitHub call.
-	number := e.GetIssue().GetNumber()
 	pr, err := a.GitHub.GetPullRequest(ctx, org, repo, number)
 	if err != nil {
 		return fmt.Errorf("get pull request %s/%s#%d: %w", org, repo, number, err)
@@ -48,23 +60,131 @@ func handleIssueComment(ctx context.Context, a plugins.Agent, e *gogithub.IssueC
 		return nil
 	}
 	refs := PullRequestRefs(pr)
-	var pjs []*prowjobsv1.ProwJob
-	for _, job := range requestedPresubmits(a.Config, org, repo, refs.BaseRef, body) {
-		pjs = append(pjs, jobs.NewPresubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now()}))
-	}
-	return createAll(ctx, a, pjs)
-}
-
-// asksForJobs reports whether the comment is /test all or triggers some job of the
-// repository on any branch; comments that are not commands then cost no GitHub call.
-func asksForJobs(a plugins.Agent, org, repo, body string) bool {
-	if config.TestAllRe.MatchString(config.StripCodeAndQuotes(body)) {
-		return true
-	}
-	for _, job := range a.Config.PresubmitsFor(org, repo) {
-		if job.TriggerMatches(body) {
-			return true
+	if cmds.testHelp {
+		if err := a.GitHub.CreateComment(ctx, org, repo, number, listJobs(a.Config.PresubmitsFor(org, repo), refs.BaseRef, commenter)); err != nil {
+			return err
 		}
 	}
-	return false
+	if cmds.okToTest {
+		if !hasLabel(pr.Labels, labelOkToTest) {
+			if err := a.GitHub.AddLabel(ctx, org, repo, number, labelOkToTest); err != nil {
+				return err
+			}
+		}
+		if hasLabel(pr.Labels, labelNeedsOkToTest) {
+			if err := a.GitHub.RemoveLabel(ctx, org, repo, number, labelNeedsOkToTest); err != nil {
+				return err
+			}
+		}
+	}
+
+	changes := p.pullRequestChanges(ctx, a, org, repo, number, pr.GetHead().GetSHA())
+	selected := map[string]config.Presubmit{}
+	for _, job := range cmds.named {
+		if job.CouldRun(refs.BaseRef) {
+			selected[job.Name] = job
+		}
+	}
+	if cmds.testAll || cmds.okToTest {
+		for _, job := range a.Config.PresubmitsFor(org, repo) {
+			run, err := job.ShouldRun(refs.BaseRef, changes)
+			if err != nil {
+				return fmt.Errorf("decide whether %s runs: %w", job.Name, err)
+			}
+			if run {
+				selected[job.Name] = job
+			}
+		}
+	}
+	retest := cmds.retest || cmds.retestRequired
+	if retest {
+		jobs, err := retestJobs(ctx, a.GitHub, a.Config.PresubmitsFor(org, repo), refs, changes, cmds.retestRequired && !cmds.retest)
+		if err != nil {
+			return err
+		}
+		for _, job := range jobs {
+			selected[job.Name] = job
+		}
+	}
+	ordered := make([]config.Presubmit, 0, len(selected))
+	for _, job := range a.Config.PresubmitsFor(org, repo) {
+		if j, ok := selected[job.Name]; ok {
+			ordered = append(ordered, j)
+		}
+	}
+	return createPresubmits(ctx, a, refs, ordered, retest, true)
+}
+
+// retestJobs picks what /retest reruns: jobs whose status on the head commit failed, and
+// jobs that run automatically but have no status there yet. requiredOnly leaves out
+// optional jobs (/retest-required).
+func retestJobs(ctx context.Context, gh github.StatusLister, presubmits []config.Presubmit, refs prowjobsv1.Refs, changes config.ChangedFiles, requiredOnly bool) ([]config.Presubmit, error) {
+	states, err := gh.GetCombinedStatus(ctx, refs.Org, refs.Repo, refs.Pulls[0].SHA)
+	if err != nil {
+		return nil, err
+	}
+	var out []config.Presubmit
+	for _, job := range presubmits {
+		if !job.CouldRun(refs.BaseRef) || (requiredOnly && job.Optional) {
+			continue
+		}
+		state, reported := states[job.Context]
+		if state == github.StatusFailure || state == github.StatusError {
+			out = append(out, job)
+			continue
+		}
+		if reported {
+			continue
+		}
+		run, err := job.ShouldRun(refs.BaseRef, changes)
+		if err != nil {
+			return nil, fmt.Errorf("decide whether %s runs: %w", job.Name, err)
+		}
+		if run {
+			out = append(out, job)
+		}
+	}
+	return out, nil
+}
+
+// cancelJobs aborts the pull request's running jobs, or the named ones.
+func cancelJobs(ctx context.Context, a plugins.Agent, org, repo string, number int, commenter string, names []string) error {
+	reason := fmt.Sprintf("Aborted by @%s with /cancel.", commenter)
+	return abortRunning(ctx, a, org, repo, number, func(pj *prowjobsv1.ProwJob) bool {
+		return len(names) == 0 || slices.Contains(names, pj.Spec.Job)
+	}, reason)
+}
+
+// listJobs is the reply to "/test ?": the commands that run each job on this branch.
+func listJobs(presubmits []config.Presubmit, baseRef, commenter string) string {
+	var auto, required, optional []string
+	for _, job := range presubmits {
+		if !job.CouldRun(baseRef) {
+			continue
+		}
+		line := fmt.Sprintf("- `%s`", job.RerunCommand)
+		switch {
+		case job.AlwaysRun || job.HasChangeMatcher():
+			auto = append(auto, fmt.Sprintf("- `%s`", job.Name))
+			fallthrough
+		case !job.Optional:
+			required = append(required, line)
+		default:
+			optional = append(optional, line)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "@%s: these jobs can be run on this pull request (base branch `%s`).\n", commenter, baseRef)
+	section := func(title string, lines []string) {
+		if len(lines) > 0 {
+			fmt.Fprintf(&b, "\n%s\n%s\n", title, strings.Join(lines, "\n"))
+		}
+	}
+	section("Required:", required)
+	section("Optional:", optional)
+	section("`/test all` runs the ones that run automatically:", auto)
+	if len(required)+len(optional) == 0 {
+		b.WriteString("\nNo job is configured for this branch.\n")
+	}
+	return b.String()
 }

@@ -12,44 +12,129 @@ import (
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
 
-// Pull request actions that put new code in front of the jobs.
+// Pull request actions the trigger acts on.
 const (
-	actionOpened         = "opened"
-	actionReopened       = "reopened"
-	actionSynchronize    = "synchronize"
-	actionReadyForReview = "ready_for_review"
+	actionOpened           = "opened"
+	actionReopened         = "reopened"
+	actionSynchronize      = "synchronize"
+	actionReadyForReview   = "ready_for_review"
+	actionClosed           = "closed"
+	actionConvertedToDraft = "converted_to_draft"
+	actionLabeled          = "labeled"
 )
 
-func handlePullRequest(ctx context.Context, a plugins.Agent, e *gogithub.PullRequestEvent) error {
-	switch e.GetAction() {
-	case actionOpened, actionReopened, actionSynchronize, actionReadyForReview:
-	default:
-		return nil
-	}
+func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogithub.PullRequestEvent) error {
 	pr := e.GetPullRequest()
-	if pr.GetDraft() {
-		a.Logger.Debug("Draft pull request: nothing runs until it is ready for review")
-		return nil
-	}
-	org, repo := e.GetRepo().GetOwner().GetLogin(), e.GetRepo().GetName()
-	author := pr.GetUser().GetLogin()
-	ok, err := trusted(ctx, a.GitHub, a.PluginConfig.TriggerFor(org, repo), org, repo, author, pr.GetAuthorAssociation())
-	if err != nil {
-		return fmt.Errorf("check whether %s is trusted in %s/%s: %w", author, org, repo, err)
-	}
-	if !ok {
-		a.Logger.Infow("Pull request author is not trusted: running nothing", "author", author)
-		return nil
-	}
+	org, repo, number := e.GetRepo().GetOwner().GetLogin(), e.GetRepo().GetName(), pr.GetNumber()
+	switch e.GetAction() {
+	case actionOpened, actionReopened, actionReadyForReview:
+		if pr.GetDraft() {
+			return nil
+		}
+		ok, err := trustedPullRequest(ctx, a, org, repo, pr)
+		if err != nil {
+			return fmt.Errorf("check whether %s is trusted in %s/%s: %w", pr.GetUser().GetLogin(), org, repo, err)
+		}
+		if !ok {
+			if e.GetAction() == actionOpened {
+				return askForOkToTest(ctx, a, org, repo, pr)
+			}
+			return nil
+		}
+		return p.runAutomatic(ctx, a, pr, false)
 
+	case actionSynchronize:
+		head := pr.GetHead().GetSHA()
+		if err := abortRunning(ctx, a, org, repo, number, func(pj *prowjobsv1.ProwJob) bool { return pullSHA(pj) != head }, DescriptionSuperseded); err != nil {
+			return err
+		}
+		if pr.GetDraft() {
+			return nil
+		}
+		ok, err := trustedPullRequest(ctx, a, org, repo, pr)
+		if err != nil || !ok {
+			return err
+		}
+		return p.runAutomatic(ctx, a, pr, false)
+
+	case actionClosed, actionConvertedToDraft:
+		return abortRunning(ctx, a, org, repo, number, func(*prowjobsv1.ProwJob) bool { return true }, DescriptionSuperseded)
+
+	case actionLabeled:
+		// Only users who may triage the repository can label it: ok-to-test added by hand
+		// counts like the /ok-to-test command.
+		if e.GetLabel().GetName() != labelOkToTest || pr.GetDraft() || pr.GetState() != "open" {
+			return nil
+		}
+		if hasLabel(pr.Labels, labelNeedsOkToTest) {
+			if err := a.GitHub.RemoveLabel(ctx, org, repo, number, labelNeedsOkToTest); err != nil {
+				return err
+			}
+		}
+		return p.runAutomatic(ctx, a, pr, false)
+	}
+	return nil
+}
+
+// askForOkToTest labels an untrusted pull request and explains, once, what unblocks it.
+func askForOkToTest(ctx context.Context, a plugins.Agent, org, repo string, pr *gogithub.PullRequest) error {
+	if hasLabel(pr.Labels, labelNeedsOkToTest) {
+		return nil
+	}
+	if err := a.GitHub.AddLabel(ctx, org, repo, pr.GetNumber(), labelNeedsOkToTest); err != nil {
+		return err
+	}
+	author := pr.GetUser().GetLogin()
+	body := fmt.Sprintf("@%s: thanks for the pull request. Its jobs run once a member of %s or a collaborator of %s/%s "+
+		"has looked at the change and commented `/ok-to-test` on a line of its own. Until then new commits are not "+
+		"tested automatically, but members can still run jobs with `/test`.", author, org, org, repo)
+	return a.GitHub.CreateComment(ctx, org, repo, pr.GetNumber(), body)
+}
+
+// runAutomatic creates the presubmits that run by themselves for the pull request's head:
+// always_run jobs, and run_if_changed / skip_if_only_changed jobs whose files say so.
+func (p *plugin) runAutomatic(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest, retest bool) error {
 	refs := PullRequestRefs(pr)
-	var pjs []*prowjobsv1.ProwJob
-	for _, job := range a.Config.PresubmitsFor(org, repo) {
-		if job.ShouldRunOnPR(refs.BaseRef) {
-			pjs = append(pjs, jobs.NewPresubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now()}))
+	changes := p.pullRequestChanges(ctx, a, refs.Org, refs.Repo, pr.GetNumber(), pr.GetHead().GetSHA())
+	var selected []config.Presubmit
+	for _, job := range a.Config.PresubmitsFor(refs.Org, refs.Repo) {
+		run, err := job.ShouldRun(refs.BaseRef, changes)
+		if err != nil {
+			return fmt.Errorf("decide whether %s runs: %w", job.Name, err)
+		}
+		if run {
+			selected = append(selected, job)
 		}
 	}
-	return createAll(ctx, a, pjs)
+	return createPresubmits(ctx, a, refs, selected, retest, false)
+}
+
+// createPresubmits creates the jobs for refs. With supersede, running instances of the same
+// jobs for the pull request are aborted once the new ones exist: the newest run of a job
+// is the one that counts.
+func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs, selected []config.Presubmit, retest, supersede bool) error {
+	if len(selected) == 0 {
+		return nil
+	}
+	pjs := make([]*prowjobsv1.ProwJob, 0, len(selected))
+	names := map[string]bool{}
+	for _, job := range selected {
+		pjs = append(pjs, jobs.NewPresubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now(), Retest: retest}))
+		names[job.Name] = true
+	}
+	if err := createAll(ctx, a, pjs); err != nil {
+		return err
+	}
+	if !supersede {
+		return nil
+	}
+	created := map[string]bool{}
+	for _, pj := range pjs {
+		created[pj.Name] = true
+	}
+	return abortRunning(ctx, a, refs.Org, refs.Repo, refs.Pulls[0].Number, func(pj *prowjobsv1.ProwJob) bool {
+		return names[pj.Spec.Job] && !created[pj.Name]
+	}, DescriptionSuperseded)
 }
 
 // PullRequestRefs describes the code a presubmit for pr runs against.
@@ -81,19 +166,4 @@ func commitLink(repoLink, sha string) string {
 		return ""
 	}
 	return repoLink + "/commit/" + sha
-}
-
-// requestedPresubmits returns the presubmits for refs that the comment body asks for.
-func requestedPresubmits(cfg *config.Config, org, repo, baseRef, body string) []config.Presubmit {
-	testAll := config.TestAllRe.MatchString(config.StripCodeAndQuotes(body))
-	var out []config.Presubmit
-	for _, job := range cfg.PresubmitsFor(org, repo) {
-		if !job.CouldRun(baseRef) {
-			continue
-		}
-		if job.TriggerMatches(body) || (testAll && job.ShouldRunOnPR(baseRef)) {
-			out = append(out, job)
-		}
-	}
-	return out
 }

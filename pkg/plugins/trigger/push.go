@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	gogithub "github.com/google/go-github/v93/github"
@@ -11,7 +12,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
 
-func handlePush(ctx context.Context, a plugins.Agent, e *gogithub.PushEvent) error {
+func (p *plugin) handlePush(ctx context.Context, a plugins.Agent, e *gogithub.PushEvent) error {
 	branch, isBranch := strings.CutPrefix(e.GetRef(), "refs/heads/")
 	if !isBranch || e.GetDeleted() {
 		return nil
@@ -29,11 +30,34 @@ func handlePush(ctx context.Context, a plugins.Agent, e *gogithub.PushEvent) err
 		BaseSHA:  e.GetAfter(),
 		BaseLink: e.GetCompare(),
 	}
+	// The pushed files are in the payload: no GitHub call.
+	changes := func() ([]string, error) { return pushedFiles(e), nil }
 	var pjs []*prowjobsv1.ProwJob
 	for _, job := range a.Config.PostsubmitsFor(org, repo) {
-		if job.ShouldRunOnPush(branch) {
+		run, err := job.ShouldRunOnPush(branch, changes)
+		if err != nil {
+			return fmt.Errorf("decide whether %s runs: %w", job.Name, err)
+		}
+		if run {
 			pjs = append(pjs, jobs.NewPostsubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now()}))
 		}
 	}
 	return createAll(ctx, a, pjs)
+}
+
+// pushedFiles lists the files the push's commits added, modified or removed.
+func pushedFiles(e *gogithub.PushEvent) []string {
+	seen := map[string]bool{}
+	var files []string
+	for _, c := range e.Commits {
+		for _, list := range [][]string{c.Added, c.Modified, c.Removed} {
+			for _, f := range list {
+				if !seen[f] {
+					seen[f] = true
+					files = append(files, f)
+				}
+			}
+		}
+	}
+	return files
 }

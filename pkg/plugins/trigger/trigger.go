@@ -1,90 +1,93 @@
-// Package trigger is the plugin that starts jobs: presubmits when a trusted author opens or
-// updates a pull request or a trusted user comments /test, postsubmits on pushes.
+// Package trigger is the plugin that starts and stops jobs: presubmits when a trusted author
+// opens or updates a pull request or a trusted user comments a command, postsubmits on
+// pushes, and aborts of runs a newer commit or a /cancel made pointless.
 package trigger
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
-	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
 
 // PluginName is the name to enable in plugins.yaml.
 const PluginName = "trigger"
 
+// Labels the trust flow uses, Prow's names.
+const (
+	labelOkToTest      = "ok-to-test"
+	labelNeedsOkToTest = "needs-ok-to-test"
+)
+
+// plugin holds what the trigger keeps between events: the changed files of recent pull
+// request heads, so that several events for one commit fetch them once.
+type plugin struct {
+	changes *changesCache
+}
+
 func init() {
+	p := &plugin{changes: newChangesCache(defaultChangesCacheSize)}
 	plugins.Register(plugins.Plugin{
-		Name: PluginName,
-		Help: plugins.Help{
-			Description: "Starts presubmit jobs when a trusted author opens or updates a pull request, " +
-				"and postsubmit jobs on pushes to matching branches. Drafts run nothing until they are ready for review.",
-			Commands: []plugins.Command{
-				{
-					Usage:       "/test (<job name>[ <job name>...]|all)",
-					Description: "Runs the named presubmit jobs, or every job that runs automatically on this pull request.",
-					WhoCanUse:   "Members of the organization and collaborators of the repository.",
-					Examples:    []string{"/test all", "/test unit", "/test unit lint"},
-				},
-			},
-		},
-		PullRequest:  handlePullRequest,
-		IssueComment: handleIssueComment,
-		Push:         handlePush,
+		Name:         PluginName,
+		Help:         help,
+		PullRequest:  p.handlePullRequest,
+		IssueComment: p.handleIssueComment,
+		Push:         p.handlePush,
 	})
 }
 
-// Author associations GitHub puts in payloads; they let trust be decided without an API
-// call for most authors.
-const (
-	associationOwner        = "OWNER"
-	associationMember       = "MEMBER"
-	associationCollaborator = "COLLABORATOR"
-)
-
-// trusted reports whether user may run jobs in org/repo: org members, collaborators (unless
-// only_org_members), trusted apps and members of the trusted org, the rule Prow applies.
-// The payload's author_association answers most cases for free; only the rest costs
-// GitHub calls.
-func trusted(ctx context.Context, gh github.TrustChecker, t plugins.Trigger, org, repo, user, association string) (bool, error) {
-	switch association {
-	case associationOwner, associationMember:
-		return true, nil
-	case associationCollaborator:
-		if !t.OnlyOrgMembers {
-			return true, nil
-		}
-	}
-	if login, isBot := strings.CutSuffix(user, "[bot]"); isBot && slices.Contains(t.TrustedApps, login) {
-		return true, nil
-	}
-	member, err := gh.IsMember(ctx, org, user)
-	if err != nil {
-		return false, err
-	}
-	if member {
-		return true, nil
-	}
-	if t.TrustedOrg != "" && t.TrustedOrg != org {
-		if member, err = gh.IsMember(ctx, t.TrustedOrg, user); err != nil || member {
-			return member, err
-		}
-	}
-	if t.OnlyOrgMembers {
-		return false, nil
-	}
-	return gh.IsCollaborator(ctx, org, repo, user)
+var help = plugins.Help{
+	Description: "Starts presubmit jobs when a trusted author opens or updates a pull request (drafts wait until they are " +
+		"ready for review), and postsubmit jobs on pushes to matching branches. Pull requests from untrusted authors get the " +
+		"needs-ok-to-test label and run nothing until a trusted user comments /ok-to-test. A new commit, closing the pull " +
+		"request or turning it into a draft aborts the jobs still running for the older commit.",
+	Commands: []plugins.Command{
+		{
+			Usage:       "/test (<job name>[ <job name>...]|all)",
+			Description: "Runs the named jobs, or with all every job that runs automatically for this pull request.",
+			WhoCanUse:   "Members of the organization and collaborators of the repository.",
+			Examples:    []string{"/test all", "/test unit", "/test unit lint"},
+		},
+		{
+			Usage:       "/test ?",
+			Description: "Lists the jobs that can be run on this pull request (a bare /test does the same).",
+			WhoCanUse:   "Members of the organization and collaborators of the repository.",
+			Examples:    []string{"/test ?"},
+		},
+		{
+			Usage:       "/retest",
+			Description: "Reruns the jobs that failed on the latest commit, and the automatic jobs that have no status yet.",
+			WhoCanUse:   "Members of the organization and collaborators of the repository.",
+			Examples:    []string{"/retest"},
+		},
+		{
+			Usage:       "/retest-required",
+			Description: "Like /retest, but only for jobs that are not optional.",
+			WhoCanUse:   "Members of the organization and collaborators of the repository.",
+			Examples:    []string{"/retest-required"},
+		},
+		{
+			Usage:       "/cancel [<job name>...]",
+			Description: "Aborts the running jobs of this pull request, or only the named ones.",
+			WhoCanUse:   "Members of the organization and collaborators of the repository.",
+			Examples:    []string{"/cancel", "/cancel e2e"},
+		},
+		{
+			Usage:       "/ok-to-test",
+			Description: "Marks a pull request from an untrusted author as safe to test, runs its jobs and keeps testing new commits.",
+			WhoCanUse:   "Members of the organization and collaborators of the repository.",
+			Examples:    []string{"/ok-to-test"},
+		},
+	},
 }
 
-// createAll creates the jobs in parallel: each create is one apiserver round trip, and a PR
+// createAll creates the jobs in parallel: each create is one apiserver round trip, and an
 // event with several jobs should cost one round trip of latency, not several. A job that
 // already exists (a redelivered event) counts as created.
 func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap/zaptest"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
@@ -87,6 +88,45 @@ func (c *recordingCreator) Create(_ context.Context, pj *prowjobsv1.ProwJob, _ m
 	return pj, nil
 }
 
+func (c *recordingCreator) Get(_ context.Context, name string, _ metav1.GetOptions) (*prowjobsv1.ProwJob, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, pj := range c.created {
+		if pj.Name == name {
+			return pj.DeepCopy(), nil
+		}
+	}
+	return nil, apierrors.NewNotFound(prowjobsv1.Resource("prowjobs"), name)
+}
+
+func (c *recordingCreator) List(_ context.Context, opts metav1.ListOptions) (*prowjobsv1.ProwJobList, error) {
+	selector, err := labels.Parse(opts.LabelSelector)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := &prowjobsv1.ProwJobList{}
+	for _, pj := range c.created {
+		if selector.Matches(labels.Set(pj.Labels)) {
+			list.Items = append(list.Items, *pj.DeepCopy())
+		}
+	}
+	return list, nil
+}
+
+func (c *recordingCreator) UpdateStatus(_ context.Context, pj *prowjobsv1.ProwJob, _ metav1.UpdateOptions) (*prowjobsv1.ProwJob, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, existing := range c.created {
+		if existing.Name == pj.Name {
+			c.created[i].Status = *pj.Status.DeepCopy()
+			return c.created[i].DeepCopy(), nil
+		}
+	}
+	return nil, apierrors.NewNotFound(prowjobsv1.Resource("prowjobs"), pj.Name)
+}
+
 // jobs returns the created jobs as "<type> <job>", sorted, since jobs are created in parallel.
 func (c *recordingCreator) jobs() []string {
 	c.mu.Lock()
@@ -98,6 +138,9 @@ func (c *recordingCreator) jobs() []string {
 	slices.Sort(out)
 	return out
 }
+
+// newPlugin is a trigger with its own empty caches.
+func newPlugin() *plugin { return &plugin{changes: newChangesCache(16)} }
 
 // testEnv is one handler invocation's world: the GitHub emulator with bosun's real client in
 // front of it, and a recording creator.
@@ -113,7 +156,7 @@ func newTestEnv(t *testing.T, pluginsYAML string) *testEnv {
 	t.Helper()
 	gh := fakegithub.New()
 	t.Cleanup(gh.Close)
-	client, err := github.NewClient(github.Options{BaseURL: gh.URL()})
+	client, err := github.NewClient(github.Options{BaseURL: gh.URL(), Retry: github.RetryOptions{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
 	}
@@ -285,7 +328,7 @@ func handlePR(t *testing.T, mutate ...func(*gogithub.PullRequestEvent)) handlerF
 			m(e)
 		}
 	})
-	return func(ctx context.Context, a plugins.Agent) error { return handlePullRequest(ctx, a, e) }
+	return func(ctx context.Context, a plugins.Agent) error { return newPlugin().handlePullRequest(ctx, a, e) }
 }
 
 func handleComment(t *testing.T, body string, mutate ...func(*gogithub.IssueCommentEvent)) handlerFunc {
@@ -295,7 +338,7 @@ func handleComment(t *testing.T, body string, mutate ...func(*gogithub.IssueComm
 			m(e)
 		}
 	})
-	return func(ctx context.Context, a plugins.Agent) error { return handleIssueComment(ctx, a, e) }
+	return func(ctx context.Context, a plugins.Agent) error { return newPlugin().handleIssueComment(ctx, a, e) }
 }
 
 func handlePushEvent(t *testing.T, mutate ...func(*gogithub.PushEvent)) handlerFunc {
@@ -305,7 +348,7 @@ func handlePushEvent(t *testing.T, mutate ...func(*gogithub.PushEvent)) handlerF
 			m(e)
 		}
 	})
-	return func(ctx context.Context, a plugins.Agent) error { return handlePush(ctx, a, e) }
+	return func(ctx context.Context, a plugins.Agent) error { return newPlugin().handlePush(ctx, a, e) }
 }
 
 func TestHandlePullRequest(t *testing.T) {
@@ -346,18 +389,18 @@ func TestHandlePullRequest(t *testing.T) {
 		wantSHA:   headSHA,
 		wantCalls: []string{"GET /orgs/acme/members/carol", "GET /repos/acme/widgets/collaborators/carol"},
 	}, {
-		name:      "untrusted contributor: nothing",
+		name:      "untrusted contributor: asked for ok-to-test, no jobs",
 		handle:    handlePR(t, prAuthor("mallory", "CONTRIBUTOR")),
-		wantCalls: []string{"GET /orgs/acme/members/mallory", "GET /repos/acme/widgets/collaborators/mallory"},
+		wantCalls: []string{"GET /orgs/acme/members/mallory", "GET /repos/acme/widgets/collaborators/mallory", "POST /repos/acme/widgets/issues/42/labels", "POST /repos/acme/widgets/issues/42/comments"},
 	}, {
-		name:      "first-time contributor: nothing",
+		name:      "first-time contributor: asked for ok-to-test, no jobs",
 		handle:    handlePR(t, prAuthor("mallory", "FIRST_TIME_CONTRIBUTOR")),
-		wantCalls: []string{"GET /orgs/acme/members/mallory", "GET /repos/acme/widgets/collaborators/mallory"},
+		wantCalls: []string{"GET /orgs/acme/members/mallory", "GET /repos/acme/widgets/collaborators/mallory", "POST /repos/acme/widgets/issues/42/labels", "POST /repos/acme/widgets/issues/42/comments"},
 	}, {
-		name:      "collaborator with only_org_members and not a member: nothing",
+		name:      "collaborator with only_org_members and not a member: asked for ok-to-test, no jobs",
 		plugins:   "triggers:\n- repos: [acme/widgets]\n  only_org_members: true\n",
 		handle:    handlePR(t, prAuthor("bob", "COLLABORATOR")),
-		wantCalls: []string{"GET /orgs/acme/members/bob"},
+		wantCalls: []string{"GET /orgs/acme/members/bob", "POST /repos/acme/widgets/issues/42/labels", "POST /repos/acme/widgets/issues/42/comments"},
 	}, {
 		name:     "trusted app",
 		plugins:  "triggers:\n- repos: [acme]\n  trusted_apps: [dependabot]\n",
@@ -365,10 +408,10 @@ func TestHandlePullRequest(t *testing.T) {
 		wantJobs: []string{"presubmit lint", "presubmit unit"},
 		wantSHA:  headSHA,
 	}, {
-		name:      "app that is not trusted: nothing",
+		name:      "app that is not trusted: asked for ok-to-test, no jobs",
 		plugins:   "triggers:\n- repos: [acme]\n  trusted_apps: [dependabot]\n",
 		handle:    handlePR(t, prAuthor("renovate[bot]", "NONE")),
-		wantCalls: []string{"GET /orgs/acme/members/renovate[bot]", "GET /repos/acme/widgets/collaborators/renovate[bot]"},
+		wantCalls: []string{"GET /orgs/acme/members/renovate[bot]", "GET /repos/acme/widgets/collaborators/renovate[bot]", "POST /repos/acme/widgets/issues/42/labels", "POST /repos/acme/widgets/issues/42/comments"},
 	}, {
 		name:      "member of the trusted org",
 		plugins:   "triggers:\n- repos: [acme]\n  trusted_org: acme-friends\n",
@@ -599,7 +642,7 @@ func TestCreatedJobs(t *testing.T) {
 	// from the build id and start time, which depend on the clock.
 	env := newTestEnv(t, "")
 	e := pullRequestEvent(t, nil)
-	if err := handlePullRequest(testContext(t), env.agent, e); err != nil {
+	if err := newPlugin().handlePullRequest(testContext(t), env.agent, e); err != nil {
 		t.Fatalf("handlePullRequest() error = %v", err)
 	}
 	refs := PullRequestRefs(e.GetPullRequest())

@@ -6,6 +6,7 @@ package pipeline
 import (
 	"context"
 
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
 	pipelineruninformer "github.com/tektoncd/pipeline/pkg/client/injection/informers/pipeline/v1/pipelinerun"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +17,7 @@ import (
 	"knative.dev/pkg/kmeta"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	prowjobclient "github.com/bosun-ci/bosun/pkg/client/injection/client"
 	prowjobinformer "github.com/bosun-ci/bosun/pkg/client/injection/informers/prowjobs/v1/prowjob"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
 )
@@ -28,20 +30,29 @@ type Options struct {
 	// Workers is how many ProwJobs are reconciled at once. Each reconcile is one or two
 	// apiserver round trips, so a handful of workers keeps up with bursts of webhooks.
 	Workers int
+	// CancelStatus is the spec.status aborted jobs' runs get: CancelledRunFinally (the
+	// default), Cancelled or StoppedRunFinally.
+	CancelStatus pipelinev1.PipelineRunSpecStatus
 }
 
 // NewController returns a constructor for the pipeline reconciler.
 func NewController(opts Options, clk clock.PassiveClock) func(context.Context, configmap.Watcher) *controller.Impl {
 	return func(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 		pipelineRunInformer := pipelineruninformer.Get(ctx)
-		r := &Reconciler{
-			pipelineClient:    pipelineclient.Get(ctx),
-			pipelineRunLister: pipelineRunInformer.Lister(),
-			clock:             clk,
+		r := &statusWriter{
+			reconciler: &Reconciler{
+				pipelineClient:    pipelineclient.Get(ctx),
+				pipelineRunLister: pipelineRunInformer.Lister(),
+				clock:             clk,
+				cancelStatus:      opts.CancelStatus,
+			},
+			prowJobClient: prowjobclient.Get(ctx),
 		}
 		impl := prowjobreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
 			return controller.Options{
 				AgentName: AgentName,
+				// statusWriter writes the status, with a resource-version guard.
+				SkipStatusUpdates: true,
 				// Only tekton-pipeline jobs that are still running need this reconciler.
 				PromoteFilterFunc: isActiveTektonJob,
 			}
@@ -66,7 +77,7 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 
 func isActiveTektonJob(obj interface{}) bool {
 	pj, ok := obj.(*prowjobsv1.ProwJob)
-	return ok && pj.Spec.Agent == prowjobsv1.TektonAgent && !pj.Complete()
+	return ok && pj.Spec.Agent == prowjobsv1.TektonAgent && (!pj.Complete() || pj.Status.State == prowjobsv1.AbortedState)
 }
 
 // enqueueProwJobOf maps a PipelineRun back to the ProwJob that owns it, by the id label and

@@ -23,6 +23,8 @@ type Reconciler struct {
 	pipelineClient    pipelineclientset.Interface
 	pipelineRunLister pipelinelisters.PipelineRunLister
 	clock             clock.PassiveClock
+	// cancelStatus is the spec.status an aborted job's run gets.
+	cancelStatus pipelinev1.PipelineRunSpecStatus
 }
 
 var _ prowjobreconciler.Interface = (*Reconciler)(nil)
@@ -30,7 +32,13 @@ var _ prowjobreconciler.Interface = (*Reconciler)(nil)
 // ReconcileKind makes sure a running tekton-pipeline ProwJob has its PipelineRun and that
 // the job's status reflects the run's. The generated reconciler writes the status.
 func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) pkgreconciler.Event {
-	if pj.Spec.Agent != prowjobsv1.TektonAgent || pj.Complete() {
+	if pj.Spec.Agent != prowjobsv1.TektonAgent {
+		return nil
+	}
+	if pj.Status.State == prowjobsv1.AbortedState {
+		return r.cancelRun(ctx, pj)
+	}
+	if pj.Complete() {
 		return nil
 	}
 	now := metav1.NewTime(r.clock.Now())
@@ -65,7 +73,7 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 	}
 
 	if pr.Labels[prowjobsv1.ProwJobIDLabel] != pj.Name {
-		pj.Status.MarkStartFailed(fmt.Errorf("PipelineRun %s/%s exists but belongs to no ProwJob %q", pr.Namespace, pr.Name, pj.Name), now)
+		pj.Status.MarkStartFailed(fmt.Errorf("PipelineRun %s/%s belongs to another job", pr.Namespace, pr.Name), now)
 		return nil
 	}
 	pj.Status.PropagatePipelineRunStatus(&pr.Status, observedAt(pr, now))

@@ -1,0 +1,65 @@
+package plugins
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	gogithub "github.com/google/go-github/v93/github"
+
+	"github.com/bosun-ci/bosun/pkg/github"
+)
+
+// Author associations GitHub puts in payloads. OWNER, MEMBER and COLLABORATOR settle that
+// someone belongs to the repository without an API call.
+const (
+	AssociationOwner        = "OWNER"
+	AssociationMember       = "MEMBER"
+	AssociationCollaborator = "COLLABORATOR"
+)
+
+// IsNewComment reports whether e is a comment that was just posted. GitHub also sends
+// issue_comment events when a comment is edited or deleted; those never run commands, so a
+// command runs once however often its comment is edited.
+func IsNewComment(e *gogithub.IssueCommentEvent) bool {
+	return e.GetAction() == "created"
+}
+
+// IsOpenPullRequest reports whether the commented issue is an open pull request.
+func IsOpenPullRequest(e *gogithub.IssueCommentEvent) bool {
+	return e.GetIssue().IsPullRequest() && e.GetIssue().GetState() == "open"
+}
+
+// Reply is the body of a comment answering user: "@user: line" for one line, or "@user:"
+// followed by a bulleted list when a comment held several commands.
+func Reply(user string, lines ...string) string {
+	if len(lines) == 1 {
+		return "@" + user + ": " + lines[0]
+	}
+	var b strings.Builder
+	b.WriteString("@" + user + ":\n")
+	for _, l := range lines {
+		b.WriteString("\n- " + l)
+	}
+	return b.String()
+}
+
+// HasLabel reports whether labels holds name; GitHub compares label names ignoring case.
+func HasLabel(labels []string, name string) bool {
+	return slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(l, name) })
+}
+
+// IsMemberOrCollaborator reports whether user is a member of org or a collaborator of
+// org/repo. association is the author_association GitHub sent with the user's comment or pull
+// request: OWNER, MEMBER and COLLABORATOR answer at once, anyone else costs one or two calls.
+func IsMemberOrCollaborator(ctx context.Context, gh github.TrustChecker, org, repo, user, association string) (bool, error) {
+	switch association {
+	case AssociationOwner, AssociationMember, AssociationCollaborator:
+		return true, nil
+	}
+	member, err := gh.IsMember(ctx, org, user)
+	if err != nil || member {
+		return member, err
+	}
+	return gh.IsCollaborator(ctx, org, repo, user)
+}

@@ -1,0 +1,55 @@
+package trigger
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/bosun-ci/bosun/pkg/config"
+)
+
+var (
+	// testHelpRe matches a bare "/test" or "/test ?": the user asks which jobs exist.
+	testHelpRe = regexp.MustCompile(`(?m)^/test(?:\s+\?)?\s*$`)
+	// cancelRe matches "/cancel" and "/cancel <job>...".
+	cancelRe = regexp.MustCompile(`(?m)^/cancel(?:[ \t]+(\S.*?))?\s*$`)
+)
+
+// commands are the trigger commands found in one comment.
+type commands struct {
+	okToTest, testAll, retest, retestRequired, testHelp bool
+	cancel                                              bool
+	cancelJobs                                          []string // empty: every running job
+	named                                               []config.Presubmit
+}
+
+func (c commands) any() bool {
+	return c.okToTest || c.testAll || c.retest || c.retestRequired || c.testHelp || c.cancel || len(c.named) > 0
+}
+
+// parseCommands reads the trigger commands of a comment, ignoring code blocks and quotes.
+// Jobs named by /test are resolved against the repository's presubmits here, so a comment
+// that asks for nothing costs no GitHub call.
+func parseCommands(body string, presubmits []config.Presubmit) commands {
+	text := config.StripCodeAndQuotes(body)
+	c := commands{
+		okToTest:       config.OkToTestRe.MatchString(text),
+		testAll:        config.TestAllRe.MatchString(text),
+		retest:         config.RetestRe.MatchString(text),
+		retestRequired: config.RetestRequiredRe.MatchString(text),
+		testHelp:       testHelpRe.MatchString(text),
+	}
+	for _, m := range cancelRe.FindAllStringSubmatch(text, -1) {
+		c.cancel = true
+		if m[1] == "" {
+			c.cancelJobs = nil
+			break
+		}
+		c.cancelJobs = append(c.cancelJobs, strings.Fields(m[1])...)
+	}
+	for _, job := range presubmits {
+		if job.TriggerMatches(body) {
+			c.named = append(c.named, job)
+		}
+	}
+	return c
+}
