@@ -197,3 +197,27 @@ func waitForRunStatus(ctx context.Context, t *testing.T, r *repoEnv, name string
 		t.Fatalf("PipelineRun %s never got spec.status %s: %v", name, want, err)
 	}
 }
+
+func TestClosingOrDraftingAbortsRunningJobs(t *testing.T) {
+	for _, action := range []string{"closed", "converted_to_draft"} {
+		t.Run(action, func(t *testing.T) {
+			r := newRepoEnv(t)
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			defer cancel()
+			pr := r.pr(25, sha(25))
+			r.pullRequest("opened", action+"-opened", pr)
+			jobs := r.jobsNamed()
+			for _, pj := range jobs {
+				waitForState(ctx, t, r, pj.Name, prowjobsv1.PendingState)
+			}
+			r.pullRequest(action, action+"-event", pr)
+			for _, pj := range jobs {
+				waitForState(ctx, t, r, pj.Name, prowjobsv1.AbortedState)
+				waitForRunStatus(ctx, t, r, pj.Name, pipelinev1.PipelineRunSpecStatusCancelledRunFinally)
+			}
+			if got := len(r.prowJobs()); got != 2 {
+				t.Errorf("%s created jobs: %d ProwJobs, want 2", action, got)
+			}
+		})
+	}
+}
