@@ -39,7 +39,7 @@ tkn: ## build the tkn CLI into $(BIN_DIR) (optional, for the demo; ~13 min cold,
 demo: control-plane ## the core loop end to end on a local etcd + kube-apiserver
 	$(GO) run ./test/demo
 
-bench: control-plane ## webhook -> PipelineRun latency against the floor (two bare creates)
+bench: control-plane ## webhook -> PipelineRun latency against the floor (two bare creates); GitHub calls per event
 	BOSUN_REQUIRE_CLUSTER=1 $(GO) test ./test/bench -run '^$$' -bench . -benchtime 1x -timeout 30m
 
 clean: ## remove ./bin (the control-plane cache stays)

@@ -1,5 +1,6 @@
 // Command controller runs bosun's ProwJob reconcilers: ProwJob -> PipelineRun with the status
-// mirrored back, and the GitHub status reporter.
+// mirrored back, and the GitHub status reporter, which runs only when GitHub credentials (a
+// token or a GitHub App) are configured.
 package main
 
 import (
@@ -9,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,14 +25,14 @@ import (
 func main() {
 	var (
 		kubeconfig      = flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; empty means in-cluster")
-		githubEndpoint  = flag.String("github-endpoint", "", "GitHub REST base URL; empty means api.github.com")
-		githubTokenPath = flag.String("github-token-path", "", "file holding the GitHub token; empty disables reporting")
 		metricsAddr     = flag.String("metrics-addr", ":9090", "address of the /metrics endpoint; empty disables it")
 		qps             = flag.Float64("kube-api-qps", 200, "client-side rate limit for apiserver requests")
 		burst           = flag.Int("kube-api-burst", 400, "client-side burst for apiserver requests")
 		pipelineWorkers = flag.Int("pipeline-workers", 8, "ProwJobs reconciled at once")
 		reporterWorkers = flag.Int("reporter-workers", 4, "ProwJobs reported at once")
+		githubFlags     github.Flags
 	)
+	githubFlags.AddFlags(flag.CommandLine)
 	flag.Parse()
 
 	zl, err := zap.NewProduction()
@@ -52,16 +52,20 @@ func main() {
 
 	reg := prometheus.NewRegistry()
 	opts := controllermanager.Options{PipelineWorkers: *pipelineWorkers, ReporterWorkers: *reporterWorkers}
-	if *githubTokenPath != "" {
-		token, err := os.ReadFile(*githubTokenPath)
-		if err != nil {
-			logger.Fatalw("Cannot read GitHub token", "error", err)
-		}
-		gh, err := github.NewClient(github.Options{BaseURL: *githubEndpoint, Token: strings.TrimSpace(string(token)), Registerer: reg})
+	ghOpts, err := githubFlags.Options()
+	if err != nil {
+		logger.Fatalw("Invalid GitHub flags", "error", err)
+	}
+	// Without credentials there is nothing to report with: statuses need write access.
+	if githubFlags.HasCredentials() {
+		ghOpts.Registerer = reg
+		gh, err := github.NewClient(ghOpts)
 		if err != nil {
 			logger.Fatalw("Cannot build GitHub client", "error", err)
 		}
 		opts.GitHub = gh
+	} else {
+		logger.Infof("No GitHub credentials (--%s or --github-app-*): status reporting is disabled", github.FlagTokenPath)
 	}
 	if *metricsAddr != "" {
 		go serveMetrics(logger, *metricsAddr, reg)

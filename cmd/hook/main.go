@@ -27,17 +27,17 @@ import (
 
 func main() {
 	var (
-		addr            = flag.String("addr", ":8888", "address to serve webhooks on (POST /hook)")
-		configPath      = flag.String("config-path", "", "bosun config.yaml")
-		jobConfigPath   = flag.String("job-config-path", "", "job config file or directory (optional)")
-		pluginConfig    = flag.String("plugin-config", "", "plugins.yaml")
-		hmacSecretFile  = flag.String("hmac-secret-file", "", "file holding the webhook secret")
-		kubeconfig      = flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; empty means in-cluster")
-		githubEndpoint  = flag.String("github-endpoint", "", "GitHub REST base URL; empty means api.github.com")
-		githubTokenPath = flag.String("github-token-path", "", "file holding the GitHub token")
-		qps             = flag.Float64("kube-api-qps", 200, "client-side rate limit for apiserver requests")
-		burst           = flag.Int("kube-api-burst", 400, "client-side burst for apiserver requests")
+		addr           = flag.String("addr", ":8888", "address to serve webhooks on (POST /hook)")
+		configPath     = flag.String("config-path", "", "bosun config.yaml")
+		jobConfigPath  = flag.String("job-config-path", "", "job config file or directory (optional)")
+		pluginConfig   = flag.String("plugin-config", "", "plugins.yaml")
+		hmacSecretFile = flag.String("hmac-secret-file", "", "file holding the webhook secret")
+		kubeconfig     = flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; empty means in-cluster")
+		qps            = flag.Float64("kube-api-qps", 200, "client-side rate limit for apiserver requests")
+		burst          = flag.Int("kube-api-burst", 400, "client-side burst for apiserver requests")
+		githubFlags    github.Flags
 	)
+	githubFlags.AddFlags(flag.CommandLine)
 	flag.Parse()
 
 	zl, err := zap.NewProduction()
@@ -76,15 +76,15 @@ func main() {
 	}
 
 	reg := prometheus.NewRegistry()
-	token := ""
-	if *githubTokenPath != "" {
-		raw, err := os.ReadFile(*githubTokenPath)
-		if err != nil {
-			logger.Fatalw("Cannot read GitHub token", "error", err)
-		}
-		token = strings.TrimSpace(string(raw))
+	ghOpts, err := githubFlags.Options()
+	if err != nil {
+		logger.Fatalw("Invalid GitHub flags", "error", err)
 	}
-	gh, err := github.NewClient(github.Options{BaseURL: *githubEndpoint, Token: token, Registerer: reg})
+	if !githubFlags.HasCredentials() {
+		logger.Warn("No GitHub credentials: requests are unauthenticated, with GitHub's limit of 60 an hour")
+	}
+	ghOpts.Registerer = reg
+	gh, err := github.NewClient(ghOpts)
 	if err != nil {
 		logger.Fatalw("Cannot build GitHub client", "error", err)
 	}

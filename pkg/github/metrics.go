@@ -23,18 +23,25 @@ const cacheMetric = "bosun_github_cache_total"
 const otherEndpoint = "other"
 
 // endpointTemplates are the REST paths bosun calls, with the parts that vary per object
-// written as ":name". A request path is counted under the first template it fits, so the
-// label's cardinality is bounded by this list whatever the orgs, repos and shas.
+// written as ":name" (one non-empty segment) and, last in a template only, "*name" (the rest
+// of the path: one or more segments, for file paths that contain slashes). A request path is
+// counted under the first template it fits, so the label's cardinality is bounded by this
+// list whatever the orgs, repos, shas and file paths.
 var endpointTemplates = compileTemplates(
 	"/repos/:org/:repo/statuses/:sha",
 	"/repos/:org/:repo/commits/:ref/statuses",
 	"/repos/:org/:repo/commits/:ref/status",
 	"/repos/:org/:repo/pulls/:number",
 	"/repos/:org/:repo/pulls/:number/files",
+	"/repos/:org/:repo/pulls/:number/requested_reviewers",
 	"/repos/:org/:repo/issues/comments/:id",
+	"/repos/:org/:repo/issues/:number",
 	"/repos/:org/:repo/issues/:number/comments",
 	"/repos/:org/:repo/issues/:number/labels",
 	"/repos/:org/:repo/issues/:number/labels/:label",
+	"/repos/:org/:repo/issues/:number/assignees",
+	"/repos/:org/:repo/labels",
+	"/repos/:org/:repo/contents/*path",
 	"/repos/:org/:repo/collaborators/:user",
 	"/orgs/:org/members/:user",
 	"/orgs/:org/public_members/:user",
@@ -49,20 +56,26 @@ type endpointTemplate struct {
 func compileTemplates(names ...string) []endpointTemplate {
 	ts := make([]endpointTemplate, 0, len(names))
 	for _, n := range names {
+		if i := strings.Index(n, "*"); i >= 0 && strings.Contains(n[i:], "/") {
+			panic("github: endpoint template " + n + " has a wildcard before its last segment")
+		}
 		ts = append(ts, endpointTemplate{name: n, segments: strings.Split(strings.TrimPrefix(n, "/"), "/")})
 	}
 	return ts
 }
 
 // matches reports whether the request path segments fit t: literals equal, placeholders
-// non-empty.
+// non-empty, and a trailing wildcard taking the remaining segments, of which the first must
+// be non-empty.
 func (t endpointTemplate) matches(segments []string) bool {
-	if len(segments) != len(t.segments) {
+	last := len(t.segments) - 1
+	wildcard := strings.HasPrefix(t.segments[last], "*")
+	if len(segments) != len(t.segments) && !(wildcard && len(segments) > len(t.segments)) {
 		return false
 	}
 	for i, want := range t.segments {
 		got := segments[i]
-		if strings.HasPrefix(want, ":") {
+		if strings.HasPrefix(want, ":") || strings.HasPrefix(want, "*") {
 			if got == "" {
 				return false
 			}

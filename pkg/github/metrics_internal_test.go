@@ -21,6 +21,19 @@ func TestEndpointFor(t *testing.T) {
 		{basePath: "/", path: "/orgs/acme/members/alice", want: "/orgs/:org/members/:user"},
 		{basePath: "/", path: "/orgs/acme/public_members/alice", want: "/orgs/:org/public_members/:user"},
 		{basePath: "/api/v3/", path: "/api/v3/orgs/acme/members/alice", want: "/orgs/:org/members/:user"},
+		// The ChatOps plugins' endpoints.
+		{basePath: "/", path: "/repos/acme/widgets/issues/7", want: "/repos/:org/:repo/issues/:number"},
+		{basePath: "/", path: "/repos/acme/widgets/issues/42/assignees", want: "/repos/:org/:repo/issues/:number/assignees"},
+		{basePath: "/", path: "/repos/acme/widgets/pulls/42/requested_reviewers", want: "/repos/:org/:repo/pulls/:number/requested_reviewers"},
+		{basePath: "/", path: "/repos/acme/widgets/labels", want: "/repos/:org/:repo/labels"},
+		{basePath: "/", path: "/repos/acme/widgets/contents/OWNERS", want: "/repos/:org/:repo/contents/*path"},
+		{basePath: "/", path: "/repos/acme/widgets/contents/pkg/widget/OWNERS", want: "/repos/:org/:repo/contents/*path"},
+		{basePath: "/", path: "/repos/acme/widgets/contents/docs%2Fa%20b.md", want: "/repos/:org/:repo/contents/*path"},
+		{basePath: "/api/v3/", path: "/api/v3/repos/acme/widgets/contents/a/b/c/d/e/f/OWNERS", want: "/repos/:org/:repo/contents/*path"},
+		{basePath: "/", path: "/repos/acme/widgets/contents/", want: otherEndpoint},
+		{basePath: "/", path: "/repos/acme/widgets/contents", want: otherEndpoint},
+		{basePath: "/", path: "/repos/acme/widgets/issues/", want: otherEndpoint},
+		{basePath: "/", path: "/repos/acme/widgets/labels/extra", want: otherEndpoint},
 		{basePath: "/", path: "/repos/acme/widgets/issues/42/labels/do-not-merge/hold", want: otherEndpoint},
 		{basePath: "/", path: "/repos/acme/widgets/deployments", want: otherEndpoint},
 		{basePath: "/", path: "/orgs/acme/members/", want: otherEndpoint},
@@ -33,4 +46,13 @@ func TestEndpointFor(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCompileTemplatesRejectsInnerWildcard(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("compileTemplates accepted a wildcard before the last segment")
+		}
+	}()
+	compileTemplates("/repos/:org/:repo/contents/*path/meta")
 }

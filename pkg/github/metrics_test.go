@@ -121,3 +121,66 @@ func TestRequestsMetricSharedRegistry(t *testing.T) {
 		t.Error("NewClient() shared a counter with a gauge of the same name")
 	}
 }
+
+// TestRequestsMetricChatOpsEndpoints makes every call the ChatOps plugins make and checks each
+// lands on its own template: none may be counted as "other".
+func TestRequestsMetricChatOpsEndpoints(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c, s := newClient(t, reg)
+	ctx := testContext(t)
+	s.AddPullRequest(org, repo, &gogithub.PullRequest{Number: gogithub.Ptr(42), User: &gogithub.User{Login: gogithub.Ptr("alice")}})
+	s.AddIssue(org, repo, &gogithub.Issue{Number: gogithub.Ptr(7)})
+	s.AddCollaborator(org, repo, "carol")
+	s.AddRepoLabels(org, repo, "kind/bug")
+	s.SetFile(org, repo, "main", "OWNERS", []byte("approvers: [carol]\n"))
+	s.SetFile(org, repo, "main", "pkg/widget/OWNERS", []byte("approvers: [carol]\n"))
+
+	if err := c.CloseIssue(ctx, org, repo, 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AssignIssue(ctx, org, repo, 7, []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UnassignIssue(ctx, org, repo, 7, []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RequestReview(ctx, org, repo, 42, []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UnrequestReview(ctx, org, repo, 42, []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetRepoLabels(ctx, org, repo); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"OWNERS", "pkg/widget/OWNERS"} {
+		if _, err := c.GetFile(ctx, org, repo, path, "main"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.GetCombinedStatus(ctx, org, repo, sha); err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[string]float64{
+		"PATCH /repos/:org/:repo/issues/:number 200":                     1,
+		"POST /repos/:org/:repo/issues/:number/assignees 201":            1,
+		"DELETE /repos/:org/:repo/issues/:number/assignees 200":          1,
+		"POST /repos/:org/:repo/pulls/:number/requested_reviewers 201":   1,
+		"DELETE /repos/:org/:repo/pulls/:number/requested_reviewers 200": 1,
+		"GET /repos/:org/:repo/labels 200":                               1,
+		"GET /repos/:org/:repo/contents/*path 200":                       2,
+		"GET /repos/:org/:repo/commits/:ref/status 200":                  1,
+	}
+	got := requestCounts(t, reg)
+	for series, n := range want {
+		if got[series] != n {
+			t.Errorf("%s = %v, want %v", series, got[series], n)
+		}
+	}
+	for series := range got {
+		if _, ok := want[series]; !ok {
+			t.Errorf("unexpected series %q (all: %v)", series, got)
+		}
+	}
+}

@@ -148,10 +148,19 @@ type Hook struct {
 	Secret []byte
 }
 
+// HookOption changes the options of the hook's GitHub client, which start as the emulator's
+// base URL and nothing else: a token to tell the hook's calls from the controllers', say, or
+// DisableCache.
+type HookOption func(*github.Options)
+
 // NewHook serves bosun's hook for cfg and pluginCfg, creating ProwJobs in
 // cfg.ProwJobNamespace through the given REST client and talking to the emulator.
-func (e *Env) NewHook(cfg *config.Config, pluginCfg *plugins.Configuration, prowJobs prowjobclientset.Interface, logger *zap.SugaredLogger) (*Hook, error) {
-	gh, err := github.NewClient(github.Options{BaseURL: e.GitHub.URL()})
+func (e *Env) NewHook(cfg *config.Config, pluginCfg *plugins.Configuration, prowJobs prowjobclientset.Interface, logger *zap.SugaredLogger, opts ...HookOption) (*Hook, error) {
+	ghOpts := github.Options{BaseURL: e.GitHub.URL()}
+	for _, o := range opts {
+		o(&ghOpts)
+	}
+	gh, err := github.NewClient(ghOpts)
 	if err != nil {
 		return nil, err
 	}

@@ -97,3 +97,88 @@ func loadFixture(name string, into any) error {
 	}
 	return nil
 }
+
+// Push describes a push to a branch.
+type Push struct {
+	Org, Repo string
+	Branch    string // e.g. "main"
+	Before    string // the branch's SHA before the push
+	Pusher    string // login of who pushed
+	// Commits are the pushed commits, oldest first; the last is the branch's new head. At
+	// least one is needed.
+	Commits []Commit
+}
+
+// Commit is one commit of a push.
+type Commit struct {
+	SHA                      string
+	Message                  string
+	Author                   string // login
+	Added, Modified, Removed []string
+}
+
+// PushPayload returns a push webhook body for p, built from the recorded fixture so every
+// other field is realistic.
+func PushPayload(p Push) ([]byte, error) {
+	if len(p.Commits) == 0 {
+		return nil, fmt.Errorf("push to %s/%s %s has no commits", p.Org, p.Repo, p.Branch)
+	}
+	var ev gogithub.PushEvent
+	if err := loadFixture("push.json", &ev); err != nil {
+		return nil, err
+	}
+	if len(ev.Commits) == 0 {
+		return nil, fmt.Errorf("fixture push.json has no commit to model commits on")
+	}
+	model := ev.Commits[0]
+	repoLink := "https://github.com/" + p.Org + "/" + p.Repo
+	after := p.Commits[len(p.Commits)-1].SHA
+	ev.Ref = gogithub.Ptr("refs/heads/" + p.Branch)
+	ev.Before = gogithub.Ptr(p.Before)
+	ev.After = gogithub.Ptr(after)
+	ev.Compare = gogithub.Ptr(fmt.Sprintf("%s/compare/%s...%s", repoLink, short(p.Before), short(after)))
+	ev.Commits = nil
+	for _, c := range p.Commits {
+		hc := *model
+		author := gogithub.CommitAuthor{}
+		if model.Author != nil {
+			author = *model.Author
+		}
+		author.Login = gogithub.Ptr(c.Author)
+		author.Name = gogithub.Ptr(c.Author)
+		hc.Author = &author
+		hc.ID = gogithub.Ptr(c.SHA)
+		hc.Message = gogithub.Ptr(c.Message)
+		hc.URL = gogithub.Ptr(repoLink + "/commit/" + c.SHA)
+		hc.Added, hc.Modified, hc.Removed = c.Added, c.Modified, c.Removed
+		ev.Commits = append(ev.Commits, &hc)
+	}
+	ev.HeadCommit = ev.Commits[len(ev.Commits)-1]
+	if r := ev.Repo; r != nil {
+		r.Name = gogithub.Ptr(p.Repo)
+		r.FullName = gogithub.Ptr(p.Org + "/" + p.Repo)
+		r.HTMLURL = gogithub.Ptr(repoLink)
+		if r.Owner != nil {
+			r.Owner.Login = gogithub.Ptr(p.Org)
+			r.Owner.Name = gogithub.Ptr(p.Org)
+		}
+	}
+	if ev.Pusher != nil {
+		ev.Pusher.Name = gogithub.Ptr(p.Pusher)
+	}
+	if ev.Sender != nil {
+		ev.Sender.Login = gogithub.Ptr(p.Pusher)
+	}
+	if ev.Organization != nil {
+		ev.Organization.Login = gogithub.Ptr(p.Org)
+	}
+	return json.Marshal(ev)
+}
+
+// short is the abbreviated SHA GitHub shows in compare links.
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}

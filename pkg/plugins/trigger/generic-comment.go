@@ -163,14 +163,13 @@ func listJobs(presubmits []config.Presubmit, baseRef, commenter string) string {
 			continue
 		}
 		line := fmt.Sprintf("- `%s`", job.RerunCommand)
-		switch {
-		case job.AlwaysRun || job.HasChangeMatcher():
+		if job.AlwaysRun || job.HasChangeMatcher() {
 			auto = append(auto, fmt.Sprintf("- `%s`", job.Name))
-			fallthrough
-		case !job.Optional:
-			required = append(required, line)
-		default:
+		}
+		if job.Optional {
 			optional = append(optional, line)
+		} else {
+			required = append(required, line)
 		}
 	}
 	var b strings.Builder

@@ -68,12 +68,16 @@ postsubmits:
 `
 
 // recordingCreator is an in-memory ProwJobCreator that records what it is asked to create.
-// err, when set, decides the answer for each job.
+// err, when set, decides the answer for each job. updateErr, when set, is asked before each
+// status update and may fail it (a conflict with the controller's write); it is called
+// without the lock held, so it may change the stored jobs (testEnv.finishJob).
 type recordingCreator struct {
-	err func(pj *prowjobsv1.ProwJob) error
+	err       func(pj *prowjobsv1.ProwJob) error
+	updateErr func(pj *prowjobsv1.ProwJob) error
 
 	mu      sync.Mutex
 	created []*prowjobsv1.ProwJob
+	updates int // UpdateStatus calls, failed ones included
 }
 
 func (c *recordingCreator) Create(_ context.Context, pj *prowjobsv1.ProwJob, _ metav1.CreateOptions) (*prowjobsv1.ProwJob, error) {
@@ -116,6 +120,14 @@ func (c *recordingCreator) List(_ context.Context, opts metav1.ListOptions) (*pr
 }
 
 func (c *recordingCreator) UpdateStatus(_ context.Context, pj *prowjobsv1.ProwJob, _ metav1.UpdateOptions) (*prowjobsv1.ProwJob, error) {
+	c.mu.Lock()
+	c.updates++
+	c.mu.Unlock()
+	if c.updateErr != nil {
+		if err := c.updateErr(pj); err != nil {
+			return nil, err
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, existing := range c.created {
