@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"knative.dev/pkg/logging"
 
+	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/controllermanager"
 	"github.com/bosun-ci/bosun/pkg/github"
 )
@@ -30,6 +31,8 @@ func main() {
 		burst           = flag.Int("kube-api-burst", 400, "client-side burst for apiserver requests")
 		pipelineWorkers = flag.Int("pipeline-workers", 8, "ProwJobs reconciled at once")
 		reporterWorkers = flag.Int("reporter-workers", 4, "ProwJobs reported at once")
+		configPath      = flag.String("config-path", "", "bosun config.yaml: tekton settings, garbage collection (optional)")
+		jobConfigPath   = flag.String("job-config-path", "", "job config file or directory (optional)")
 		githubFlags     github.Flags
 	)
 	githubFlags.AddFlags(flag.CommandLine)
@@ -52,6 +55,15 @@ func main() {
 
 	reg := prometheus.NewRegistry()
 	opts := controllermanager.Options{PipelineWorkers: *pipelineWorkers, ReporterWorkers: *reporterWorkers}
+	if *configPath != "" {
+		c, err := config.Load(*configPath, *jobConfigPath)
+		if err != nil {
+			logger.Fatalw("Invalid config", "error", err)
+		}
+		opts.CloneTask, opts.DefaultPipelineTimeout = c.Tekton.CloneTask, c.Tekton.DefaultTimeoutDuration()
+		opts.Config = func() *config.Config { return c }
+		opts.Registerer = reg
+	}
 	ghOpts, err := githubFlags.Options()
 	if err != nil {
 		logger.Fatalw("Invalid GitHub flags", "error", err)

@@ -27,6 +27,10 @@ type Config struct {
 	ProwJobNamespace string `json:"prowjob_namespace,omitempty"`
 	// PodNamespace is where PipelineRuns are created for jobs that set no namespace.
 	PodNamespace string `json:"pod_namespace,omitempty"`
+	// Sinker configures garbage collection of finished ProwJobs and PipelineRuns (sinker.go).
+	Sinker Sinker `json:"sinker,omitempty"`
+	// Tekton configures the PipelineRuns the controller creates (tekton.go).
+	Tekton Tekton `json:"tekton,omitempty"`
 
 	// file is the main config file, named in errors about its own fields.
 	file string

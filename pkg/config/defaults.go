@@ -28,6 +28,7 @@ func (c *Config) setDefaults() {
 	if c.PodNamespace == "" {
 		c.PodNamespace = DefaultPodNamespace
 	}
+	c.Sinker.setDefaults()
 	for _, jobs := range c.Presubmits {
 		for i := range jobs {
 			p := &jobs[i]

@@ -83,6 +83,8 @@ func topField(field string) string {
 func (c *Config) validate() error {
 	var errs []error
 	errs = append(errs, c.validateSettings()...)
+	errs = append(errs, c.Sinker.validate(c.file)...)
+	errs = append(errs, c.Tekton.validate(c.file)...)
 	for _, repo := range sortedKeys(c.Presubmits) {
 		errs = append(errs, c.validatePresubmits(repo, c.Presubmits[repo])...)
 	}

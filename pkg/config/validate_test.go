@@ -298,9 +298,9 @@ postsubmits:
 		yaml: "pod_namespace: test-pods\nstatus_url_template: 'https://ci/{{.Spec.Job}}'\n",
 		want: []string{`config.yaml:2: unknown field "status_url_template"`},
 	}, {
-		name: "tekton is not a setting",
-		yaml: "pod_namespace: test-pods\ntekton: {default_timeout: 2h}\n",
-		want: []string{`config.yaml:2: unknown field "tekton"`},
+		name: "tekton section with a key it does not have",
+		yaml: "pod_namespace: test-pods\ntekton: {default_timeout: 2h, pipeline_timeout: 1h}\n",
+		want: []string{`config.yaml:2: unknown field "tekton.pipeline_timeout"`},
 	}, {
 		name: "all errors are reported, not just the first",
 		yaml: `

@@ -44,7 +44,7 @@ func Name(eventGUID, job, sha string) string {
 
 // NewPresubmit builds the ProwJob for a presubmit on the pull request in refs.
 func NewPresubmit(cfg *config.Config, job config.Presubmit, refs prowjobsv1.Refs, o Options) *prowjobsv1.ProwJob {
-	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PresubmitJob, refs, o)
+	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PresubmitJob, &refs, Name(o.EventGUID, job.Name, headSHA(refs)), o)
 	pj.Spec.Context = job.Context
 	pj.Spec.Report = !job.SkipReport
 	pj.Spec.RerunCommand = job.RerunCommand
@@ -59,7 +59,7 @@ func NewPresubmit(cfg *config.Config, job config.Presubmit, refs prowjobsv1.Refs
 
 // NewPostsubmit builds the ProwJob for a postsubmit on the pushed commit in refs.
 func NewPostsubmit(cfg *config.Config, job config.Postsubmit, refs prowjobsv1.Refs, o Options) *prowjobsv1.ProwJob {
-	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PostsubmitJob, refs, o)
+	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PostsubmitJob, &refs, Name(o.EventGUID, job.Name, headSHA(refs)), o)
 	pj.Spec.Context = job.Context
 	pj.Spec.Report = !job.SkipReport
 	pj.Labels[prowjobsv1.ContextLabel] = prowjobsv1.LabelValue(job.Context)
@@ -68,11 +68,17 @@ func NewPostsubmit(cfg *config.Config, job config.Postsubmit, refs prowjobsv1.Re
 	return pj
 }
 
-func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobType, refs prowjobsv1.Refs, o Options) *prowjobsv1.ProwJob {
-	sha := refs.BaseSHA
+// headSHA is the commit a job on refs tests: the pull request's head, else the base.
+func headSHA(refs prowjobsv1.Refs) string {
 	if len(refs.Pulls) > 0 {
-		sha = refs.Pulls[0].SHA
+		return refs.Pulls[0].SHA
 	}
+	return refs.BaseSHA
+}
+
+// newProwJob builds what every kind of job shares. refs is nil for periodics, which then
+// get no refs labels.
+func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobType, refs *prowjobsv1.Refs, name string, o Options) *prowjobsv1.ProwJob {
 	labels := map[string]string{}
 	for k, v := range job.Labels {
 		labels[k] = v
@@ -88,11 +94,13 @@ func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobTy
 	labels[prowjobsv1.TypeLabel] = string(typ)
 	labels[prowjobsv1.JobLabel] = prowjobsv1.LabelValue(job.Name)
 	annotations[prowjobsv1.JobLabel] = job.Name
-	labels[prowjobsv1.OrgLabel] = prowjobsv1.LabelValue(refs.Org)
-	labels[prowjobsv1.RepoLabel] = prowjobsv1.LabelValue(refs.Repo)
-	labels[prowjobsv1.BaseRefLabel] = prowjobsv1.LabelValue(refs.BaseRef)
-	if len(refs.Pulls) > 0 {
-		labels[prowjobsv1.PullLabel] = strconv.Itoa(refs.Pulls[0].Number)
+	if refs != nil {
+		labels[prowjobsv1.OrgLabel] = prowjobsv1.LabelValue(refs.Org)
+		labels[prowjobsv1.RepoLabel] = prowjobsv1.LabelValue(refs.Repo)
+		labels[prowjobsv1.BaseRefLabel] = prowjobsv1.LabelValue(refs.BaseRef)
+		if len(refs.Pulls) > 0 {
+			labels[prowjobsv1.PullLabel] = strconv.Itoa(refs.Pulls[0].Number)
+		}
 	}
 	if o.EventGUID != "" {
 		labels[prowjobsv1.EventGUIDLabel] = prowjobsv1.LabelValue(o.EventGUID)
@@ -109,7 +117,7 @@ func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobTy
 	pj := &prowjobsv1.ProwJob{
 		TypeMeta: metav1.TypeMeta{APIVersion: prowjobsv1.SchemeGroupVersion.String(), Kind: "ProwJob"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        Name(o.EventGUID, job.Name, sha),
+			Name:        name,
 			Namespace:   cfg.ProwJobNamespace,
 			Labels:      labels,
 			Annotations: annotations,
@@ -121,7 +129,7 @@ func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobTy
 			Namespace:        namespace,
 			Job:              job.Name,
 			Refs:             refs.DeepCopy(),
-			ExtraRefs:        job.ExtraRefs,
+			ExtraRefs:        copyRefs(job.ExtraRefs),
 			MaxConcurrency:   job.MaxConcurrency,
 			DecorationConfig: job.DecorationConfig,
 			ReporterConfig:   job.ReporterConfig,
@@ -141,6 +149,18 @@ func newProwJob(cfg *config.Config, job config.JobBase, typ prowjobsv1.ProwJobTy
 	pj.Status.MarkTriggered(metav1.NewTime(o.Now))
 	pj.Status.BuildID = buildID
 	return pj
+}
+
+// copyRefs deep-copies extra_refs so that the job does not share them with the config.
+func copyRefs(refs []prowjobsv1.Refs) []prowjobsv1.Refs {
+	if refs == nil {
+		return nil
+	}
+	out := make([]prowjobsv1.Refs, len(refs))
+	for i := range refs {
+		refs[i].DeepCopyInto(&out[i])
+	}
+	return out
 }
 
 // fixLabelValues makes every label value one the apiserver accepts, as Prow does: a value

@@ -5,6 +5,7 @@ package pipeline
 
 import (
 	"context"
+	"time"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
@@ -20,6 +21,7 @@ import (
 	prowjobclient "github.com/bosun-ci/bosun/pkg/client/injection/client"
 	prowjobinformer "github.com/bosun-ci/bosun/pkg/client/injection/informers/prowjobs/v1/prowjob"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
+	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
 )
 
 // AgentName names this reconciler in events and leader election.
@@ -33,6 +35,12 @@ type Options struct {
 	// CancelStatus is the spec.status aborted jobs' runs get: CancelledRunFinally (the
 	// default), Cancelled or StoppedRunFinally.
 	CancelStatus pipelinev1.PipelineRunSpecStatus
+	// CloneTask is the Task that PROW_IMPLICIT_GIT_REF and PROW_EXTRA_GIT_REF_<n> pipeline
+	// tasks become; empty means bosun-git-clone (tekton/git-clone.yaml).
+	CloneTask string
+	// DefaultTimeout is the pipeline timeout of runs whose job sets none; zero leaves it to
+	// Tekton.
+	DefaultTimeout time.Duration
 }
 
 // NewController returns a constructor for the pipeline reconciler.
@@ -45,6 +53,7 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 				pipelineRunLister: pipelineRunInformer.Lister(),
 				clock:             clk,
 				cancelStatus:      opts.CancelStatus,
+				runOptions:        resources.Options{CloneTask: opts.CloneTask, DefaultTimeout: opts.DefaultTimeout},
 			},
 			prowJobClient: prowjobclient.Get(ctx),
 		}

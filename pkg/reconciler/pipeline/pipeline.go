@@ -25,6 +25,8 @@ type Reconciler struct {
 	clock             clock.PassiveClock
 	// cancelStatus is the spec.status an aborted job's run gets.
 	cancelStatus pipelinev1.PipelineRunSpecStatus
+	// runOptions shape every PipelineRun: the clone Task and the default timeout.
+	runOptions resources.Options
 }
 
 var _ prowjobreconciler.Interface = (*Reconciler)(nil)
@@ -98,7 +100,7 @@ func observedAt(pr *pipelinev1.PipelineRun, now metav1.Time) metav1.Time {
 // a lost response, a second worker or a restarted controller finds the existing run instead
 // of creating another one.
 func (r *Reconciler) createPipelineRun(ctx context.Context, pj *prowjobsv1.ProwJob) (*pipelinev1.PipelineRun, error) {
-	want, err := resources.MakePipelineRun(pj)
+	want, err := resources.MakePipelineRun(pj, r.runOptions)
 	if err != nil {
 		return nil, permanent{err}
 	}

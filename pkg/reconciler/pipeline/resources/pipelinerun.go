@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,10 +40,21 @@ const (
 
 const defaultSrcHost = "github.com"
 
+// Options are the controller's settings that shape every PipelineRun.
+type Options struct {
+	// CloneTask is the Task that PROW_IMPLICIT_GIT_REF and PROW_EXTRA_GIT_REF_<n> tasks
+	// become; empty means DefaultCloneTask.
+	CloneTask string
+	// DefaultTimeout is the pipeline timeout of runs whose job sets none; zero leaves it to
+	// Tekton's default.
+	DefaultTimeout time.Duration
+}
+
 // MakePipelineRun builds the PipelineRun that runs a tekton-pipeline ProwJob: same name, in
 // spec.namespace, carrying the job's labels and annotations plus its id and build id, and
-// the job's PipelineRunSpec with the Prow parameters appended.
-func MakePipelineRun(pj *prowjobsv1.ProwJob) (*pipelinev1.PipelineRun, error) {
+// the job's PipelineRunSpec with the Prow parameters appended, the clone placeholders of an
+// inline pipeline rewritten into the clone Task, and the default pipeline timeout.
+func MakePipelineRun(pj *prowjobsv1.ProwJob, opts Options) (*pipelinev1.PipelineRun, error) {
 	spec := pj.Spec.RunSpec()
 	if spec == nil {
 		return nil, fmt.Errorf("job %q has no pipeline_run_spec", pj.Spec.Job)
@@ -82,6 +94,10 @@ func MakePipelineRun(pj *prowjobsv1.ProwJob) (*pipelinev1.PipelineRun, error) {
 		pr.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(pj, prowjobsv1.SchemeGroupVersion.WithKind("ProwJob"))}
 	}
 	pr.Spec.Params = mergeParams(pr.Spec.Params, params)
+	if err := rewriteCloneTasks(pj, pr.Spec.PipelineSpec, opts.CloneTask); err != nil {
+		return nil, err
+	}
+	defaultPipelineTimeout(&pr.Spec, opts.DefaultTimeout)
 	return pr, nil
 }
 

@@ -141,10 +141,16 @@ func stringParam(name, value string) pipelinev1.Param {
 	return pipelinev1.Param{Name: name, Value: pipelinev1.ParamValue{Type: pipelinev1.ParamTypeString, StringVal: value}}
 }
 
-// mustMakePipelineRun calls MakePipelineRun and fails the test on error.
+// mustMakePipelineRun calls MakePipelineRun with no options and fails the test on error.
 func mustMakePipelineRun(t *testing.T, pj *prowjobsv1.ProwJob) *pipelinev1.PipelineRun {
 	t.Helper()
-	pr, err := resources.MakePipelineRun(pj)
+	return mustMakePipelineRunWith(t, pj, resources.Options{})
+}
+
+// mustMakePipelineRunWith calls MakePipelineRun and fails the test on error.
+func mustMakePipelineRunWith(t *testing.T, pj *prowjobsv1.ProwJob, opts resources.Options) *pipelinev1.PipelineRun {
+	t.Helper()
+	pr, err := resources.MakePipelineRun(pj, opts)
 	if err != nil {
 		t.Fatalf("MakePipelineRun() error = %v", err)
 	}
@@ -659,7 +665,7 @@ func TestMakePipelineRunErrors(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pr, err := resources.MakePipelineRun(tc.pj)
+			pr, err := resources.MakePipelineRun(tc.pj, resources.Options{})
 			if err == nil {
 				t.Fatalf("MakePipelineRun() = %v, want error %q", pr.Name, tc.wantErr)
 			}

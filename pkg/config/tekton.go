@@ -1,0 +1,52 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Tekton configures the PipelineRuns the controller creates:
+//
+//	tekton:
+//	  default_timeout: 2h          # timeouts.pipeline of runs whose job sets none
+//	  clone_task: bosun-git-clone  # the Task PROW_IMPLICIT_GIT_REF tasks become
+//
+// Both are optional. Without default_timeout, Tekton's own default applies (its
+// config-defaults default-timeout-minutes, 60 minutes unless changed); without clone_task,
+// the controller uses bosun-git-clone, the Task shipped in tekton/git-clone.yaml.
+type Tekton struct {
+	// DefaultTimeout is the pipeline timeout given to runs whose job sets no
+	// timeouts.pipeline. Go's duration syntax ("90m", "2h").
+	DefaultTimeout *metav1.Duration `json:"default_timeout,omitempty"`
+	// CloneTask names the namespaced Task, in the run's namespace, that pipeline tasks whose
+	// taskRef names PROW_IMPLICIT_GIT_REF or PROW_EXTRA_GIT_REF_<n> are rewritten to. It
+	// must take the params url, revision and refs, as tekton/git-clone.yaml does.
+	CloneTask string `json:"clone_task,omitempty"`
+}
+
+// DefaultTimeoutDuration returns the default pipeline timeout, or 0 if none is configured.
+func (t *Tekton) DefaultTimeoutDuration() time.Duration {
+	if t.DefaultTimeout == nil {
+		return 0
+	}
+	return t.DefaultTimeout.Duration
+}
+
+// validate checks the default timeout is positive and the clone task a valid object name;
+// file names the config in errors.
+func (t *Tekton) validate(file string) []error {
+	var errs []error
+	if t.DefaultTimeout != nil && t.DefaultTimeout.Duration <= 0 {
+		errs = append(errs, fmt.Errorf("%s: tekton.default_timeout: must be a positive duration, got %s", file, t.DefaultTimeout.Duration))
+	}
+	if t.CloneTask != "" {
+		if msgs := validation.IsDNS1123Subdomain(t.CloneTask); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("%s: tekton.clone_task: %q is not a valid Task name: %s", file, t.CloneTask, strings.Join(msgs, "; ")))
+		}
+	}
+	return errs
+}
