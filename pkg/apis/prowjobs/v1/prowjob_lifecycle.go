@@ -1,6 +1,8 @@
 package v1
 
 import (
+	"unicode/utf8"
+
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -126,9 +128,15 @@ func (s *ProwJobStatus) markDone(state ProwJobState, desc string, now metav1.Tim
 	s.CompletionTime = &now
 }
 
+// truncate cuts s to at most maxDescriptionLen bytes on a rune boundary, so a message with
+// multi-byte characters never ends in a broken one.
 func truncate(s string) string {
 	if len(s) <= maxDescriptionLen {
 		return s
 	}
-	return s[:maxDescriptionLen-3] + "..."
+	cut := maxDescriptionLen - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

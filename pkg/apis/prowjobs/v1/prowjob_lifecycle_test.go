@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -483,5 +484,16 @@ func TestInitializeStatus(t *testing.T) {
 				t.Errorf("status after InitializeStatus (-want, +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestTruncateKeepsRunesWhole(t *testing.T) {
+	// 47 three-byte runes are 141 bytes, over GitHub's 140; a plain byte cut at 137 would
+	// split the 46th rune.
+	msg := strings.Repeat("€", 47)
+	var s prowjobsv1.ProwJobStatus
+	s.PropagatePipelineRunStatus(makePipelineRunStatus(t, withSucceeded(corev1.ConditionFalse, "Failed", msg)), metav1.Now())
+	if !utf8.ValidString(s.Description) || len(s.Description) > 140 || !strings.HasSuffix(s.Description, "...") {
+		t.Errorf("description %q (%d bytes) is not a whole-rune cut within 140 bytes", s.Description, len(s.Description))
 	}
 }
