@@ -34,6 +34,11 @@ presubmits:
     always_run: true
     pipeline_run_spec:
       pipelineRef: {name: lint}
+periodics:
+- name: nightly
+  interval: 24h
+  pipeline_run_spec:
+    pipelineRef: {name: nightly}
 `
 	pluginConfig = "plugins:\n  acme: [trigger]\n"
 )
@@ -97,7 +102,7 @@ func TestBinariesRunTheLoop(t *testing.T) {
 	waitForRuns := func(n int) {
 		t.Helper()
 		err := framework.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-			list, err := runs.List(ctx, metav1.ListOptions{})
+			list, err := runs.List(ctx, metav1.ListOptions{LabelSelector: prowjobsv1.TypeLabel + "=presubmit"})
 			return err == nil && len(list.Items) == n, err
 		})
 		if err != nil {
@@ -108,7 +113,7 @@ func TestBinariesRunTheLoop(t *testing.T) {
 	waitForRuns(2)
 	send("issue_comment", "e2e-2", comment)
 	waitForRuns(4)
-	list, err := runs.List(ctx, metav1.ListOptions{})
+	list, err := runs.List(ctx, metav1.ListOptions{LabelSelector: prowjobsv1.TypeLabel + "=presubmit"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +134,7 @@ func TestBinariesRunTheLoop(t *testing.T) {
 		"e2e-2 unit": prowjobsv1.SuccessState, "e2e-2 lint": prowjobsv1.FailureState,
 	}
 	err = framework.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-		pjs, err := env.ProwJobs.ProwV1().ProwJobs(namespace).List(ctx, metav1.ListOptions{})
+		pjs, err := env.ProwJobs.ProwV1().ProwJobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: prowjobsv1.TypeLabel + "=presubmit"})
 		if err != nil || len(pjs.Items) != 4 {
 			return false, err
 		}
@@ -149,5 +154,19 @@ func TestBinariesRunTheLoop(t *testing.T) {
 		if !ok || s.GetState() != state {
 			t.Errorf("status %s = %q, want %q", job, s.GetState(), state)
 		}
+	}
+
+	// The controller was given the config: its horologium starts the never-run interval
+	// periodic at once, exactly once, and the pipeline reconciler gives it a run.
+	err = framework.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
+		list, err := runs.List(ctx, metav1.ListOptions{LabelSelector: prowjobsv1.TypeLabel + "=periodic"})
+		return err == nil && len(list.Items) == 1, err
+	})
+	if err != nil {
+		t.Fatalf("the nightly periodic never got its PipelineRun: %v", err)
+	}
+	periodics, err := env.ProwJobs.ProwV1().ProwJobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: prowjobsv1.TypeLabel + "=periodic"})
+	if err != nil || len(periodics.Items) != 1 || periodics.Items[0].Spec.Job != "nightly" {
+		t.Fatalf("periodic ProwJobs = %v (err %v), want one nightly", periodics, err)
 	}
 }

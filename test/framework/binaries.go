@@ -69,6 +69,7 @@ func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, 
 		return nil, err
 	}
 	if b.controller, err = startProcess(o.WorkDir, filepath.Join(binDir, "controller"), "--kubeconfig", kubeconfig,
+		"--config-path", path("config.yaml"),
 		"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token"), "--metrics-addr", ""); err != nil {
 		return nil, err
 	}
