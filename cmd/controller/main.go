@@ -61,6 +61,7 @@ func main() {
 			logger.Fatalw("Invalid config", "error", err)
 		}
 		opts.CloneTask, opts.DefaultPipelineTimeout = c.Tekton.CloneTask, c.Tekton.DefaultTimeoutDuration()
+		opts.CancelStatus = c.Tekton.CancelStatus
 		opts.Config = func() *config.Config { return c }
 		opts.Registerer = reg
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -14,8 +15,9 @@ import (
 //	tekton:
 //	  default_timeout: 2h          # timeouts.pipeline of runs whose job sets none
 //	  clone_task: bosun-git-clone  # the Task PROW_IMPLICIT_GIT_REF tasks become
+//	  cancel_status: CancelledRunFinally  # what aborted jobs' runs are told
 //
-// Both are optional. Without default_timeout, Tekton's own default applies (its
+// All are optional. Without default_timeout, Tekton's own default applies (its
 // config-defaults default-timeout-minutes, 60 minutes unless changed); without clone_task,
 // the controller uses bosun-git-clone, the Task shipped in tekton/git-clone.yaml.
 type Tekton struct {
@@ -26,6 +28,10 @@ type Tekton struct {
 	// taskRef names PROW_IMPLICIT_GIT_REF or PROW_EXTRA_GIT_REF_<n> are rewritten to. It
 	// must take the params url, revision and refs, as tekton/git-clone.yaml does.
 	CloneTask string `json:"clone_task,omitempty"`
+	// CancelStatus is the spec.status an aborted job's PipelineRun gets: CancelledRunFinally
+	// (the default: stop the tasks, run finally), Cancelled (stop everything at once) or
+	// StoppedRunFinally (let running tasks end, run finally).
+	CancelStatus pipelinev1.PipelineRunSpecStatus `json:"cancel_status,omitempty"`
 }
 
 // DefaultTimeoutDuration returns the default pipeline timeout, or 0 if none is configured.
@@ -42,6 +48,12 @@ func (t *Tekton) validate(file string) []error {
 	var errs []error
 	if t.DefaultTimeout != nil && t.DefaultTimeout.Duration <= 0 {
 		errs = append(errs, fmt.Errorf("%s: tekton.default_timeout: must be a positive duration, got %s", file, t.DefaultTimeout.Duration))
+	}
+	switch t.CancelStatus {
+	case "", pipelinev1.PipelineRunSpecStatusCancelledRunFinally, pipelinev1.PipelineRunSpecStatusCancelled, pipelinev1.PipelineRunSpecStatusStoppedRunFinally:
+	default:
+		errs = append(errs, fmt.Errorf("%s: tekton.cancel_status: %q is none of %s, %s, %s", file, t.CancelStatus,
+			pipelinev1.PipelineRunSpecStatusCancelledRunFinally, pipelinev1.PipelineRunSpecStatusCancelled, pipelinev1.PipelineRunSpecStatusStoppedRunFinally))
 	}
 	if t.CloneTask != "" {
 		if msgs := validation.IsDNS1123Subdomain(t.CloneTask); len(msgs) > 0 {

@@ -22,8 +22,8 @@ func TestTektonConfig(t *testing.T) {
 		want: Tekton{},
 	}, {
 		name: "every field set",
-		yaml: "tekton:\n  default_timeout: 2h\n  clone_task: acme-clone\n",
-		want: Tekton{DefaultTimeout: &metav1.Duration{Duration: 2 * time.Hour}, CloneTask: "acme-clone"},
+		yaml: "tekton:\n  default_timeout: 2h\n  clone_task: acme-clone\n  cancel_status: StoppedRunFinally\n",
+		want: Tekton{DefaultTimeout: &metav1.Duration{Duration: 2 * time.Hour}, CloneTask: "acme-clone", CancelStatus: "StoppedRunFinally"},
 	}, {
 		name: "timeout only",
 		yaml: "tekton: {default_timeout: 1h30m}\n",
@@ -44,6 +44,14 @@ func TestTektonConfig(t *testing.T) {
 		name:    "clone task that is not an object name",
 		yaml:    "tekton: {clone_task: Git_Clone}\n",
 		wantErr: []string{`config.yaml: tekton.clone_task: "Git_Clone" is not a valid Task name`},
+	}, {
+		name: "cancel status Cancelled",
+		yaml: "tekton: {cancel_status: Cancelled}\n",
+		want: Tekton{CancelStatus: "Cancelled"},
+	}, {
+		name:    "cancel status Tekton does not know",
+		yaml:    "tekton: {cancel_status: Stopped}\n",
+		wantErr: []string{`config.yaml: tekton.cancel_status: "Stopped" is none of CancelledRunFinally, Cancelled, StoppedRunFinally`},
 	}, {
 		name:    "unknown field",
 		yaml:    "tekton:\n  default_timeout: 1h\n  timeout: 2h\n",

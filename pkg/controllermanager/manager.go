@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -38,6 +39,8 @@ type Options struct {
 	// none. Empty and zero leave bosun's and Tekton's defaults.
 	CloneTask              string
 	DefaultPipelineTimeout time.Duration
+	// CancelStatus is the spec.status aborted jobs' runs get; empty means CancelledRunFinally.
+	CancelStatus pipelinev1.PipelineRunSpecStatus
 	// Config, when set, runs the loops that read the config as they go: horologium
 	// (periodics) and the sinker (garbage collection); nil leaves them off.
 	Config config.Getter
@@ -62,6 +65,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 				Workers:        o.PipelineWorkers,
 				CloneTask:      o.CloneTask,
 				DefaultTimeout: o.DefaultPipelineTimeout,
+				CancelStatus:   o.CancelStatus,
 			}, o.Clock)(ctx, nil)
 		},
 	}
