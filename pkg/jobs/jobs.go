@@ -44,7 +44,7 @@ func Name(eventGUID, job, sha string) string {
 
 // NewPresubmit builds the ProwJob for a presubmit on the pull request in refs.
 func NewPresubmit(cfg *config.Config, job config.Presubmit, refs prowjobsv1.Refs, o Options) *prowjobsv1.ProwJob {
-	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PresubmitJob, &refs, Name(o.EventGUID, job.Name, headSHA(refs)), o)
+	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PresubmitJob, &refs, Name(o.EventGUID, job.Name, refs.HeadSHA()), o)
 	pj.Spec.Context = job.Context
 	pj.Spec.Report = !job.SkipReport
 	pj.Spec.RerunCommand = job.RerunCommand
@@ -59,21 +59,13 @@ func NewPresubmit(cfg *config.Config, job config.Presubmit, refs prowjobsv1.Refs
 
 // NewPostsubmit builds the ProwJob for a postsubmit on the pushed commit in refs.
 func NewPostsubmit(cfg *config.Config, job config.Postsubmit, refs prowjobsv1.Refs, o Options) *prowjobsv1.ProwJob {
-	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PostsubmitJob, &refs, Name(o.EventGUID, job.Name, headSHA(refs)), o)
+	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PostsubmitJob, &refs, Name(o.EventGUID, job.Name, refs.HeadSHA()), o)
 	pj.Spec.Context = job.Context
 	pj.Spec.Report = !job.SkipReport
 	pj.Labels[prowjobsv1.ContextLabel] = prowjobsv1.LabelValue(job.Context)
 	pj.Annotations[prowjobsv1.ContextLabel] = job.Context
 	fixLabelValues(pj.Labels)
 	return pj
-}
-
-// headSHA is the commit a job on refs tests: the pull request's head, else the base.
-func headSHA(refs prowjobsv1.Refs) string {
-	if len(refs.Pulls) > 0 {
-		return refs.Pulls[0].SHA
-	}
-	return refs.BaseSHA
 }
 
 // newProwJob builds what every kind of job shares. refs is nil for periodics, which then

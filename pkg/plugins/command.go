@@ -50,16 +50,39 @@ func HasLabel(labels []string, name string) bool {
 }
 
 // IsMemberOrCollaborator reports whether user is a member of org or a collaborator of
-// org/repo. association is the author_association GitHub sent with the user's comment or pull
-// request: OWNER, MEMBER and COLLABORATOR answer at once, anyone else costs one or two calls.
+// org/repo: Trusted with the default trigger settings.
 func IsMemberOrCollaborator(ctx context.Context, gh github.TrustChecker, org, repo, user, association string) (bool, error) {
+	return Trusted(ctx, gh, Trigger{}, org, repo, user, association)
+}
+
+// Trusted reports whether user may run jobs and act as a member in org/repo, Prow's rule: org
+// members, repository collaborators (unless only_org_members), trusted apps and members of
+// the trusted org. association is the author_association GitHub sent with the user's comment
+// or pull request: OWNER, MEMBER and COLLABORATOR answer at once, anyone else costs one to
+// three calls.
+func Trusted(ctx context.Context, gh github.TrustChecker, t Trigger, org, repo, user, association string) (bool, error) {
 	switch association {
-	case AssociationOwner, AssociationMember, AssociationCollaborator:
+	case AssociationOwner, AssociationMember:
+		return true, nil
+	case AssociationCollaborator:
+		if !t.OnlyOrgMembers {
+			return true, nil
+		}
+	}
+	if login, isBot := strings.CutSuffix(user, "[bot]"); isBot && slices.Contains(t.TrustedApps, login) {
 		return true, nil
 	}
 	member, err := gh.IsMember(ctx, org, user)
 	if err != nil || member {
 		return member, err
+	}
+	if t.TrustedOrg != "" && t.TrustedOrg != org {
+		if member, err = gh.IsMember(ctx, t.TrustedOrg, user); err != nil || member {
+			return member, err
+		}
+	}
+	if t.OnlyOrgMembers {
+		return false, nil
 	}
 	return gh.IsCollaborator(ctx, org, repo, user)
 }

@@ -92,8 +92,8 @@ func abortJob(ctx context.Context, a plugins.Agent, pj *prowjobsv1.ProwJob, reas
 
 // pullSHA is the commit a presubmit tests.
 func pullSHA(pj *prowjobsv1.ProwJob) string {
-	if pj.Spec.Refs == nil || len(pj.Spec.Refs.Pulls) == 0 {
+	if pj.Spec.Refs == nil {
 		return ""
 	}
-	return pj.Spec.Refs.Pulls[0].SHA
+	return pj.Spec.Refs.HeadSHA()
 }

@@ -28,7 +28,7 @@ func (p *plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gog
 		return nil
 	}
 	commenter := e.GetComment().GetUser().GetLogin()
-	ok, err := trusted(ctx, a.GitHub, a.PluginConfig.TriggerFor(org, repo), org, repo, commenter, e.GetComment().GetAuthorAssociation())
+	ok, err := plugins.Trusted(ctx, a.GitHub, a.PluginConfig.TriggerFor(org, repo), org, repo, commenter, e.GetComment().GetAuthorAssociation())
 	if err != nil {
 		return fmt.Errorf("check whether %s is trusted in %s/%s: %w", commenter, org, repo, err)
 	}

@@ -58,10 +58,10 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 			Description: pj.Status.Description,
 			TargetURL:   pj.Status.URL,
 		}
-		if err := r.github.CreateStatus(ctx, refs.Org, refs.Repo, reportSHA(refs), s); err != nil {
+		if err := r.github.CreateStatus(ctx, refs.Org, refs.Repo, refs.HeadSHA(), s); err != nil {
 			return fmt.Errorf("report %s: %w", state, err)
 		}
-		logging.FromContext(ctx).Infow("Reported status", "state", s.State, "context", s.Context, "sha", reportSHA(refs))
+		logging.FromContext(ctx).Infow("Reported status", "state", s.State, "context", s.Context, "sha", refs.HeadSHA())
 	}
 	if !state.IsTerminal() {
 		r.inFlight.Store(pj.UID, state)
@@ -113,7 +113,7 @@ func needsReport(pj *prowjobsv1.ProwJob) bool {
 	if pj.Spec.Type != prowjobsv1.PresubmitJob && pj.Spec.Type != prowjobsv1.PostsubmitJob {
 		return false
 	}
-	if pj.Spec.Refs == nil || reportSHA(pj.Spec.Refs) == "" {
+	if pj.Spec.Refs == nil || pj.Spec.Refs.HeadSHA() == "" {
 		return false
 	}
 	return pj.Status.PrevReportStates[ReporterName] != pj.Status.State
@@ -130,12 +130,4 @@ func GitHubState(s prowjobsv1.ProwJobState) string {
 		return github.StatusFailure
 	}
 	return github.StatusPending
-}
-
-// reportSHA is the commit the status goes on: the PR head for presubmits, else the base.
-func reportSHA(refs *prowjobsv1.Refs) string {
-	if len(refs.Pulls) > 0 {
-		return refs.Pulls[0].SHA
-	}
-	return refs.BaseSHA
 }

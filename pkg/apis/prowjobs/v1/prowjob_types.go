@@ -188,6 +188,15 @@ type Refs struct {
 	SkipFetchHead  bool   `json:"skip_fetch_head,omitempty"`
 }
 
+// HeadSHA is the commit a job on these refs tests and reports on: the first pull's head for
+// a presubmit, else the base commit.
+func (r *Refs) HeadSHA() string {
+	if len(r.Pulls) > 0 {
+		return r.Pulls[0].SHA
+	}
+	return r.BaseSHA
+}
+
 // Pull is a pull request merged into the base ref for a presubmit.
 type Pull struct {
 	Number     int    `json:"number"`
