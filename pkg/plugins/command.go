@@ -2,11 +2,13 @@ package plugins
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 
 	gogithub "github.com/google/go-github/v93/github"
 
+	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
 )
 
@@ -28,6 +30,17 @@ func IsNewComment(e *gogithub.IssueCommentEvent) bool {
 // IsOpenPullRequest reports whether the commented issue is an open pull request.
 func IsOpenPullRequest(e *gogithub.IssueCommentEvent) bool {
 	return e.GetIssue().IsPullRequest() && e.GetIssue().GetState() == "open"
+}
+
+// LastCommand returns the submatches of the last line of body that re matches, ignoring
+// fenced code blocks and quoted lines, or nil. Toggle commands (/lgtm, /hold, /close...) act
+// on the last one when a comment holds several.
+func LastCommand(re *regexp.Regexp, body string) []string {
+	matches := re.FindAllStringSubmatch(config.StripCodeAndQuotes(body), -1)
+	if len(matches) == 0 {
+		return nil
+	}
+	return matches[len(matches)-1]
 }
 
 // Reply is the body of a comment answering user: "@user: line" for one line, or "@user:"

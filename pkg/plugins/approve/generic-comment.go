@@ -9,7 +9,6 @@ import (
 	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap"
 
-	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
@@ -34,11 +33,10 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 	if !plugins.IsNewComment(e) || !plugins.IsOpenPullRequest(e) {
 		return nil
 	}
-	matches := approveRe.FindAllStringSubmatch(config.StripCodeAndQuotes(e.GetComment().GetBody()), -1)
-	if len(matches) == 0 {
+	last := plugins.LastCommand(approveRe, e.GetComment().GetBody())
+	if last == nil {
 		return nil
 	}
-	last := matches[len(matches)-1]
 	cancel := strings.EqualFold(last[1], "cancel")
 	command := strings.TrimSpace(last[0])
 

@@ -11,7 +11,6 @@ import (
 	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap"
 
-	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
@@ -59,11 +58,10 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 	if !plugins.IsNewComment(e) || !plugins.IsOpenPullRequest(e) {
 		return nil
 	}
-	matches := holdRe.FindAllStringSubmatch(config.StripCodeAndQuotes(e.GetComment().GetBody()), -1)
-	if len(matches) == 0 {
+	last := plugins.LastCommand(holdRe, e.GetComment().GetBody())
+	if last == nil {
 		return nil
 	}
-	last := matches[len(matches)-1]
 	cancel := last[1] != "" || strings.EqualFold(last[2], "cancel")
 	command := "/hold"
 	if cancel {

@@ -8,7 +8,6 @@ import (
 	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap"
 
-	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
@@ -32,11 +31,10 @@ func handleComment(ctx context.Context, gh commentClient, log *zap.SugaredLogger
 	if !plugins.IsNewComment(e) || !plugins.IsOpenPullRequest(e) {
 		return nil
 	}
-	matches := lgtmRe.FindAllStringSubmatch(config.StripCodeAndQuotes(e.GetComment().GetBody()), -1)
-	if len(matches) == 0 {
+	last := plugins.LastCommand(lgtmRe, e.GetComment().GetBody())
+	if last == nil {
 		return nil
 	}
-	last := matches[len(matches)-1]
 	cancel := last[1] != "" || strings.EqualFold(last[2], "cancel")
 	command := strings.TrimSpace(last[0])
 

@@ -8,7 +8,6 @@ import (
 	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap"
 
-	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
@@ -30,11 +29,10 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 	if !plugins.IsNewComment(e) {
 		return nil
 	}
-	matches := commandRe.FindAllStringSubmatch(config.StripCodeAndQuotes(e.GetComment().GetBody()), -1)
-	if len(matches) == 0 {
+	last := plugins.LastCommand(commandRe, e.GetComment().GetBody())
+	if last == nil {
 		return nil
 	}
-	last := matches[len(matches)-1]
 	reopen := strings.EqualFold(last[1], "reopen")
 	command := strings.TrimSpace(last[0])
 
