@@ -5,7 +5,7 @@ BIN_DIR ?= $(or $(BOSUN_BIN_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bosun/bi
 export BOSUN_BIN_DIR := $(BIN_DIR)
 TEST_FLAGS ?=
 
-.PHONY: tkn help build generate verify-generate lint control-plane test test-unit test-integration demo bench clean
+.PHONY: tkn help build generate verify-generate lint control-plane node test test-no-node test-unit test-integration demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -27,7 +27,13 @@ lint: ## gofmt and go vet
 control-plane: ## build etcd and kube-apiserver into $(BIN_DIR) (cached; ~20 min cold, once)
 	./hack/build-control-plane.sh
 
-test: control-plane ## all tests: unit, integration on a real apiserver, benchmarks compiled
+node: control-plane ## build kubelet, kube-scheduler, Tekton's controller and images' binaries; install containerd (cached)
+	./hack/build-node.sh
+
+test: control-plane node ## all tests: unit, integration on a real apiserver, e2e on a real node with Tekton (root)
+	BOSUN_REQUIRE_CLUSTER=1 BOSUN_REQUIRE_NODE=1 $(GO) test $(TEST_FLAGS) ./...
+
+test-no-node: control-plane ## all tests but those needing a real node (no root, no containerd); they skip
 	BOSUN_REQUIRE_CLUSTER=1 $(GO) test $(TEST_FLAGS) ./...
 
 test-unit: ## unit tests only (no control plane needed)

@@ -96,8 +96,14 @@ type Cluster struct {
 	kubeconfigPath string
 	restConfig     *rest.Config
 
+	binDir    string
 	etcd      *process
 	apiserver *process
+	// node and tekton run only after StartNode and StartTekton; stoppedNode keeps what the
+	// last node touched, for NodeTraces.
+	node        *node
+	stoppedNode *node
+	tekton      *process
 
 	stopOnce sync.Once
 	stopErr  error
@@ -131,7 +137,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 
-	c := &Cluster{}
+	c := &Cluster{binDir: binDir}
 	if opts.WorkDir == "" {
 		c.workDir, err = os.MkdirTemp("", "bosun-localcluster-")
 		if err != nil {
@@ -286,12 +292,19 @@ func (c *Cluster) CreateNamespace(ctx context.Context, name string) error {
 	return nil
 }
 
-// Stop stops kube-apiserver and then etcd (the other order leaves the apiserver retrying),
+// Stop stops Tekton's controller and the node if they run, then kube-apiserver and etcd (the other order leaves the apiserver retrying),
 // each with SIGTERM and, after 10 s, SIGKILL, then removes a temporary WorkDir. Calling it
 // again returns the first call's result.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
+		// What runs pods goes first, while the apiserver still answers.
+		if err := c.stopTekton(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := c.StopNode(); err != nil {
+			errs = append(errs, err)
+		}
 		for _, p := range []*process{c.apiserver, c.etcd} {
 			if p == nil {
 				continue

@@ -49,6 +49,11 @@ type process struct {
 // startProcess starts path with args in its own process group, stdout and stderr appended to
 // logPath.
 func startProcess(name, path string, args []string, logPath string) (*process, error) {
+	return startProcessEnv(name, path, args, nil, logPath)
+}
+
+// startProcessEnv is startProcess with env added to this process' environment.
+func startProcessEnv(name, path string, args, env []string, logPath string) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s log: %w", name, err)
@@ -56,6 +61,9 @@ func startProcess(name, path string, args []string, logPath string) (*process, e
 	cmd := exec.Command(path, args...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
