@@ -66,10 +66,16 @@ type Options struct {
 	WorkDir string
 	// NoControllers starts only the control plane and the emulator.
 	NoControllers bool
+	// Node makes the cluster a real one-node cluster with Tekton's own controller: pods run
+	// and PipelineRuns finish by themselves (needs root and hack/build-node.sh).
+	Node bool
 }
 
 // ErrNoControlPlane is returned (wrapped) when etcd or kube-apiserver are not built.
 var ErrNoControlPlane = localcluster.ErrBinariesMissing
+
+// ErrNoNode is returned (wrapped) when Options.Node is set and this machine cannot run a node.
+var ErrNoNode = localcluster.ErrNodeUnavailable
 
 // Start brings up the control plane with the CRDs, the GitHub emulator and the controllers.
 func Start(ctx context.Context, o Options) (_ *Env, err error) {
@@ -95,6 +101,14 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 			env.Stop()
 		}
 	}()
+	if o.Node {
+		if err := cluster.StartNode(ctx, o.Logf); err != nil {
+			return nil, err
+		}
+		if err := cluster.StartTekton(ctx, o.Logf); err != nil {
+			return nil, err
+		}
+	}
 	cfg := cluster.RESTConfig()
 	if env.ProwJobs, err = prowjobclientset.NewForConfig(cfg); err != nil {
 		return nil, err
@@ -235,3 +249,9 @@ func ClusterRequired() bool { return os.Getenv(RequireClusterEnv) != "" }
 
 // IsNoControlPlane reports whether err says the control-plane binaries are missing.
 func IsNoControlPlane(err error) bool { return errors.Is(err, ErrNoControlPlane) }
+
+// NodeRequired tells whether tests needing a real node must fail rather than skip.
+func NodeRequired() bool { return os.Getenv(localcluster.RequireNodeEnv) != "" }
+
+// IsNoNode tells whether err says this machine cannot run a node (or has no control plane).
+func IsNoNode(err error) bool { return errors.Is(err, ErrNoNode) || errors.Is(err, ErrNoControlPlane) }

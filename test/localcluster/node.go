@@ -89,7 +89,7 @@ func (c *Cluster) StartNode(ctx context.Context, logf func(string, ...any)) (err
 	if err != nil {
 		return err
 	}
-	lock, err := lockNode()
+	lock, err := lockNode(ctx)
 	if err != nil {
 		return err
 	}
@@ -224,17 +224,29 @@ func nodeBinaries(binDir string) (map[string]string, error) {
 	return bins, nil
 }
 
-// lockNode takes the machine-wide node lock without waiting.
-func lockNode() (*os.File, error) {
+// lockNode takes the machine-wide node lock, waiting while another node holds it (test
+// packages run in parallel; their nodes take turns).
+func lockNode(ctx context.Context) (*os.File, error) {
 	f, err := os.OpenFile(nodeLockPath, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening the node lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("another local node runs on this machine (lock %s held): %w", nodeLockPath, err)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", nodeLockPath, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("another local node runs on this machine (lock %s held): %w", nodeLockPath, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
-	return f, nil
 }
 
 // hostIPv4 is the node's address: the kubelet refuses a loopback one.

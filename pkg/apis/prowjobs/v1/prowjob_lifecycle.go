@@ -16,6 +16,7 @@ const (
 	DescriptionRunning             = "running"
 	DescriptionSucceeded           = "succeeded"
 	DescriptionFailed              = "failed"
+	DescriptionCancelled           = "cancelled"
 	DescriptionMissingEnd          = "missing end condition"
 	DescriptionUnknownStatus       = "unknown status"
 	DescriptionJobTriggered        = "Job triggered."
@@ -104,6 +105,11 @@ func StateForPipelineRun(prs *pipelinev1.PipelineRunStatus) (ProwJobState, strin
 	case corev1.ConditionTrue:
 		return SuccessState, describe(c, DescriptionSucceeded)
 	case corev1.ConditionFalse:
+		// Prow's agent reports every False as failure. A run Tekton reports cancelled was
+		// stopped on purpose (bosun's abort, or `tkn pipelinerun cancel`): it did not fail.
+		if c.Reason == pipelinev1.PipelineRunReasonCancelled.String() {
+			return AbortedState, describe(c, DescriptionCancelled)
+		}
 		return FailureState, describe(c, DescriptionFailed)
 	}
 	return ErrorState, DescriptionUnknownStatus

@@ -126,6 +126,11 @@ var stateRows = []struct {
 	wantState: prowjobsv1.FailureState,
 	wantDesc:  "Tasks Completed: 3 (Failed: 1, Cancelled 0), Skipped: 0",
 }, {
+	name:      "false, cancelled: aborted, not failure",
+	opts:      []prStatusOption{withStartTime(started), withCompletionTime(reconciled), withSucceeded(corev1.ConditionFalse, "Cancelled", "PipelineRun \"x\" was cancelled")},
+	wantState: prowjobsv1.AbortedState,
+	wantDesc:  "PipelineRun \"x\" was cancelled",
+}, {
 	name:      "false with only a reason: the reason",
 	opts:      []prStatusOption{withSucceeded(corev1.ConditionFalse, "PipelineRunTimeout", "")},
 	wantState: prowjobsv1.FailureState,

@@ -1,0 +1,323 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"knative.dev/pkg/apis"
+
+	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/test/framework"
+	"github.com/bosun-ci/bosun/test/localcluster"
+	"github.com/bosun-ci/bosun/test/webhook"
+)
+
+const nodeNamespace = "e2e-node"
+
+// nodeConfig's jobs run real steps in the local busybox image: unit passes, lint fails with
+// exit code 2, slow runs until it is stopped.
+var nodeConfig = `prowjob_namespace: ` + nodeNamespace + `
+pod_namespace: ` + nodeNamespace + `
+presubmits:
+  acme/widgets:
+  - name: unit
+    always_run: true
+    pipeline_run_spec:
+      pipelineSpec:
+        params: [{name: PULL_NUMBER, type: string}, {name: PULL_PULL_SHA, type: string}]
+        tasks:
+        - name: unit
+          taskSpec:
+            steps:
+            - name: test
+              image: ` + localcluster.BusyboxImage + `
+              script: |
+                #!/bin/sh
+                echo "unit tests of PR $(params.PULL_NUMBER) at $(params.PULL_PULL_SHA): ok"
+  - name: lint
+    always_run: true
+    pipeline_run_spec:
+      pipelineSpec:
+        tasks:
+        - name: lint
+          taskSpec:
+            steps:
+            - name: vet
+              image: ` + localcluster.BusyboxImage + `
+              script: |
+                #!/bin/sh
+                echo "main.go:3:1: exported function Frob should have a comment"
+                exit 2
+  - name: slow
+    always_run: false
+    pipeline_run_spec:
+      pipelineSpec:
+        tasks:
+        - name: soak
+          taskSpec:
+            steps:
+            - name: soak
+              image: ` + localcluster.BusyboxImage + `
+              script: |
+                #!/bin/sh
+                echo soaking
+                sleep 600
+`
+
+// TestRealTekton runs the hook and controller binaries against a real node with Tekton's own
+// controller: steps really run, their exit codes decide the ProwJobs' states and the commit
+// statuses, and aborts stop real pods, with the ProwJob ending aborted once Tekton reports
+// the run cancelled.
+func TestRealTekton(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: true, Logf: t.Logf})
+	if err != nil {
+		if framework.IsNoNode(err) && !framework.NodeRequired() {
+			t.Skipf("no local node: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer func() {
+		env.Stop()
+		if left := env.Cluster.NodeTraces(); len(left) > 0 {
+			t.Errorf("the node left traces on the host: %v", left)
+		}
+	}()
+	if err := env.Cluster.CreateNamespace(ctx, nodeNamespace); err != nil {
+		t.Fatal(err)
+	}
+	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: nodeConfig, PluginsYAML: pluginConfig, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		bosun.Stop()
+		if t.Failed() {
+			for _, path := range append(bosun.Logs(), env.Cluster.WorkDir()+"/tekton-controller.log") {
+				data, _ := os.ReadFile(path)
+				t.Logf("%s:\n%s", path, tail(string(data), 60))
+			}
+		}
+	}()
+	kube := kubernetes.NewForConfigOrDie(env.Cluster.RESTConfig())
+	prowJobs := env.ProwJobs.ProwV1().ProwJobs(nodeNamespace)
+	runs := env.Tekton.TektonV1().PipelineRuns(nodeNamespace)
+
+	pr := framework.PullRequest{Org: "acme", Repo: "widgets", Number: 7, Author: "alice", Association: "MEMBER",
+		HeadSHA: strings.Repeat("c", 40), BaseRef: "main", BaseSHA: strings.Repeat("d", 40)}
+	obj, err := framework.PullRequestObject(pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.GitHub.AddPullRequest(pr.Org, pr.Repo, obj)
+	send := func(eventType, delivery string, body []byte, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := webhook.Send(ctx, http.DefaultClient, bosun.HookURL, eventType, delivery, body, []byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s answered %d", eventType, resp.StatusCode)
+		}
+	}
+	jobOf := func(job string) func(ctx context.Context) (*prowjobsv1.ProwJob, error) {
+		return func(ctx context.Context) (*prowjobsv1.ProwJob, error) {
+			list, err := prowJobs.List(ctx, metav1.ListOptions{LabelSelector: prowjobsv1.JobLabel + "=" + job})
+			if err != nil || len(list.Items) == 0 {
+				return nil, err
+			}
+			newest := &list.Items[0]
+			for i := range list.Items {
+				if list.Items[i].CreationTimestamp.After(newest.CreationTimestamp.Time) {
+					newest = &list.Items[i]
+				}
+			}
+			return newest, nil
+		}
+	}
+	waitState := func(job string, want prowjobsv1.ProwJobState) *prowjobsv1.ProwJob {
+		t.Helper()
+		var pj *prowjobsv1.ProwJob
+		err := framework.Poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+			var err error
+			pj, err = jobOf(job)(ctx)
+			return pj != nil && pj.Status.State == want, err
+		})
+		if err != nil {
+			t.Fatalf("job %s never reached %s (last: %+v): %v", job, want, pj, err)
+		}
+		return pj
+	}
+
+	// A PR opens: unit and lint really run.
+	began := time.Now()
+	body, err := framework.PullRequestPayload("opened", pr)
+	send("pull_request", "node-1", body, err)
+	unit := waitState("unit", prowjobsv1.SuccessState)
+	lint := waitState("lint", prowjobsv1.FailureState)
+	t.Logf("PR webhook -> both jobs finished on the node in %s", time.Since(began).Round(time.Millisecond))
+	assertStep(ctx, t, kube, unit.Name, "step-test", 0, "unit tests of PR 7 at "+pr.HeadSHA+": ok")
+	assertStep(ctx, t, kube, lint.Name, "step-vet", 2, "exported function Frob should have a comment")
+	err = framework.Poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		u, ok1 := env.GitHub.LatestStatus(pr.Org, pr.Repo, pr.HeadSHA, "unit")
+		l, ok2 := env.GitHub.LatestStatus(pr.Org, pr.Repo, pr.HeadSHA, "lint")
+		return ok1 && ok2 && u.GetState() == "success" && l.GetState() == "failure", nil
+	})
+	if err != nil {
+		t.Fatalf("commit statuses never became unit=success, lint=failure: %v", err)
+	}
+
+	// /test slow starts a run that would take ten minutes; /cancel slow stops it for real.
+	body, err = framework.CommentPayload(pr, "bob", "COLLABORATOR", "/test slow")
+	send("issue_comment", "node-2", body, err)
+	slow := waitRunningStep(ctx, t, kube, jobOf("slow"))
+	body, err = framework.CommentPayload(pr, "bob", "COLLABORATOR", "/cancel slow")
+	send("issue_comment", "node-3", body, err)
+	cancelled := waitRunCancelled(ctx, t, env, slow.Name)
+	if pj, err := prowJobs.Get(ctx, slow.Name, metav1.GetOptions{}); err != nil || pj.Status.State != prowjobsv1.AbortedState {
+		t.Errorf("after /cancel, job %s = %+v (err %v), want aborted", slow.Name, pj.Status, err)
+	}
+	if cancelled.Spec.Status != pipelinev1.PipelineRunSpecStatusCancelledRunFinally {
+		t.Errorf("cancelled run spec.status = %q, want %q", cancelled.Spec.Status, pipelinev1.PipelineRunSpecStatusCancelledRunFinally)
+	}
+	assertPodsGone(ctx, t, kube, slow.Name)
+
+	// A run cancelled behind bosun's back (what `tkn pipelinerun cancel` does) ends its job
+	// aborted when Tekton reports the cancel, not failed.
+	body, err = framework.CommentPayload(pr, "bob", "COLLABORATOR", "/test slow")
+	send("issue_comment", "node-4", body, err)
+	again := waitRunningStep(ctx, t, kube, func(ctx context.Context) (*prowjobsv1.ProwJob, error) {
+		pj, err := jobOf("slow")(ctx)
+		if pj != nil && pj.Name == slow.Name {
+			return nil, err
+		}
+		return pj, err
+	})
+	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"status": pipelinev1.PipelineRunSpecStatusCancelled}})
+	if _, err := runs.Patch(ctx, again.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitRunCancelled(ctx, t, env, again.Name)
+	err = framework.Poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		pj, err := prowJobs.Get(ctx, again.Name, metav1.GetOptions{})
+		return err == nil && pj.Status.State == prowjobsv1.AbortedState, err
+	})
+	if err != nil {
+		t.Fatalf("job %s never ended aborted after its run was cancelled: %v", again.Name, err)
+	}
+	assertPodsGone(ctx, t, kube, again.Name)
+}
+
+// assertStep checks the real exit code and output of a run's step container.
+func assertStep(ctx context.Context, t *testing.T, kube kubernetes.Interface, run, container string, wantExit int32, wantLog string) {
+	t.Helper()
+	pods, err := kube.CoreV1().Pods(nodeNamespace).List(ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + run})
+	if err != nil || len(pods.Items) != 1 {
+		t.Fatalf("pods of run %s: %d (err %v), want 1", run, len(pods.Items), err)
+	}
+	pod := pods.Items[0]
+	exit := int32(-1)
+	for _, st := range pod.Status.ContainerStatuses {
+		if st.Name == container && st.State.Terminated != nil {
+			exit = st.State.Terminated.ExitCode
+		}
+	}
+	logs, err := kube.CoreV1().Pods(nodeNamespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container}).DoRaw(ctx)
+	if err != nil {
+		t.Fatalf("logs of %s/%s: %v", pod.Name, container, err)
+	}
+	if exit != wantExit || !strings.Contains(string(logs), wantLog) {
+		t.Errorf("run %s step %s: exit %d, log %q; want exit %d and %q", run, container, exit, logs, wantExit, wantLog)
+	}
+}
+
+// waitRunningStep waits for the job's pod to run its step, so an abort hits a live process.
+func waitRunningStep(ctx context.Context, t *testing.T, kube kubernetes.Interface, job func(context.Context) (*prowjobsv1.ProwJob, error)) *prowjobsv1.ProwJob {
+	t.Helper()
+	var pj *prowjobsv1.ProwJob
+	err := framework.Poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		var err error
+		if pj, err = job(ctx); pj == nil || err != nil {
+			return false, err
+		}
+		pods, err := kube.CoreV1().Pods(nodeNamespace).List(ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + pj.Name})
+		if err != nil || len(pods.Items) == 0 {
+			return false, err
+		}
+		for _, st := range pods.Items[0].Status.ContainerStatuses {
+			if st.Name == "step-soak" && st.State.Running != nil {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("the slow job's step never ran (last job %+v): %v", pj, err)
+	}
+	if pj.Status.State != prowjobsv1.PendingState {
+		t.Errorf("job %s with a running step is %s, want pending", pj.Name, pj.Status.State)
+	}
+	return pj
+}
+
+// waitRunCancelled waits until Tekton itself reports the run cancelled.
+func waitRunCancelled(ctx context.Context, t *testing.T, env *framework.Env, name string) *pipelinev1.PipelineRun {
+	t.Helper()
+	var run *pipelinev1.PipelineRun
+	err := framework.Poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		var err error
+		run, err = env.Tekton.TektonV1().PipelineRuns(nodeNamespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		c := run.Status.GetCondition(apis.ConditionSucceeded)
+		return c != nil && c.IsFalse() && c.Reason == pipelinev1.PipelineRunReasonCancelled.String(), nil
+	})
+	if err != nil {
+		t.Fatalf("Tekton never reported run %s cancelled (status %+v): %v", name, run.Status.Conditions, err)
+	}
+	return run
+}
+
+// assertPodsGone waits for the cancelled run's pods to be deleted: the step really stopped.
+func assertPodsGone(ctx context.Context, t *testing.T, kube kubernetes.Interface, run string) {
+	t.Helper()
+	err := framework.Poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		pods, err := kube.CoreV1().Pods(nodeNamespace).List(ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + run})
+		if err != nil {
+			return false, err
+		}
+		for _, pod := range pods.Items {
+			if pod.Status.Phase == corev1.PodRunning || pod.Status.Phase == corev1.PodPending {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Errorf("run %s's pod still runs after the cancel: %v", run, err)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
