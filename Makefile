@@ -42,7 +42,7 @@ test-unit: ## unit tests only (no control plane needed)
 tkn: ## build the tkn CLI into $(BIN_DIR) (optional, for the demo; ~13 min cold, once)
 	./hack/build-tkn.sh
 
-demo: control-plane ## the core loop end to end on a local etcd + kube-apiserver
+demo: control-plane node ## a PR webhook and a /test comment run real pipelines on a local node with Tekton (root)
 	$(GO) run ./test/demo
 
 bench: control-plane ## webhook -> PipelineRun latency against the floor (two bare creates); GitHub calls per event

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/client-go/kubernetes"
 	"knative.dev/pkg/apis"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
@@ -30,7 +31,9 @@ const (
 	secret    = "demo-webhook-secret"
 )
 
-const configYAML = `prowjob_namespace: ` + namespace + `
+// configYAML's jobs run real steps on the local node, in the busybox image built from the
+// host's busybox: unit passes, lint fails with exit code 1, integration runs on /test.
+var configYAML = `prowjob_namespace: ` + namespace + `
 pod_namespace: ` + namespace + `
 presubmits:
   acme/widgets:
@@ -38,15 +41,46 @@ presubmits:
     always_run: true
     pipeline_run_spec:
       pipelineSpec:
+        params: [{name: PULL_NUMBER, type: string}, {name: PULL_PULL_SHA, type: string}]
         tasks:
         - name: unit
           taskSpec:
             steps:
-            - {name: test, image: busybox, script: "echo running unit tests for $(params.PULL_NUMBER)"}
+            - name: test
+              image: ` + localcluster.BusyboxImage + `
+              script: |
+                #!/bin/sh
+                echo "go test ./... (PR #$(params.PULL_NUMBER) at $(params.PULL_PULL_SHA))"
+                echo "ok   acme/widgets/pkg/frob   0.012s"
   - name: lint
     always_run: true
     pipeline_run_spec:
-      pipelineRef: {name: lint}
+      pipelineSpec:
+        tasks:
+        - name: lint
+          taskSpec:
+            steps:
+            - name: vet
+              image: ` + localcluster.BusyboxImage + `
+              script: |
+                #!/bin/sh
+                echo "pkg/frob/frob.go:12:1: exported function Frob should have a comment"
+                exit 1
+  - name: integration
+    always_run: false
+    pipeline_run_spec:
+      pipelineSpec:
+        tasks:
+        - name: integration
+          taskSpec:
+            steps:
+            - name: run
+              image: ` + localcluster.BusyboxImage + `
+              script: |
+                #!/bin/sh
+                echo "starting the integration suite on $(hostname)"
+                sleep 1
+                echo "PASS: 3 scenarios"
 `
 
 const pluginsYAML = `plugins:
@@ -61,9 +95,13 @@ func run(ctx context.Context) error {
 	}
 	defer os.RemoveAll(work)
 
-	step("Starting etcd + kube-apiserver with the ProwJob and Tekton CRDs, and the GitHub API emulator")
-	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Logf: func(f string, a ...any) { fmt.Printf("  "+f+"\n", a...) }})
+	step("Starting a one-node cluster: etcd + kube-apiserver (ProwJob and Tekton CRDs), containerd + kubelet +")
+	fmt.Println("    kube-scheduler, Tekton Pipelines' own controller; and the GitHub API emulator")
+	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: true, Logf: func(f string, a ...any) { fmt.Printf("  "+f+"\n", a...) }})
 	if err != nil {
+		if framework.IsNoNode(err) {
+			return fmt.Errorf("%w\n(the demo runs pipelines on a real local node: run it as root after `make node`)", err)
+		}
 		return err
 	}
 	defer env.Stop()
@@ -92,78 +130,41 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sent := time.Now()
 	if err := send(ctx, bosun.HookURL, "pull_request", "demo-delivery-1", body); err != nil {
 		return err
 	}
-	if err := advanceRuns(ctx, env, 2); err != nil {
+	if err := waitReported(ctx, env, pr.HeadSHA, 2); err != nil {
 		return err
 	}
+	fmt.Printf("  unit and lint ran on the node; both reported to GitHub %s after the webhook\n", time.Since(sent).Round(time.Millisecond))
 
-	step("GitHub: bob comments \"/test all\" on #42 (a signed issue_comment webhook)")
-	comment, err := framework.CommentPayload(pr, "bob", "COLLABORATOR", "/test all")
+	step("GitHub: bob comments \"/test integration\" on #42 (a signed issue_comment webhook)")
+	comment, err := framework.CommentPayload(pr, "bob", "COLLABORATOR", "/test integration")
 	if err != nil {
 		return err
 	}
+	sent = time.Now()
 	if err := send(ctx, bosun.HookURL, "issue_comment", "demo-delivery-2", comment); err != nil {
 		return err
 	}
-	if err := advanceRuns(ctx, env, 4); err != nil {
+	if err := waitReported(ctx, env, pr.HeadSHA, 3); err != nil {
 		return err
 	}
-	if err := waitReported(ctx, env, pr.HeadSHA, 4); err != nil {
-		return err
-	}
+	fmt.Printf("  integration ran and was reported %s after the comment\n", time.Since(sent).Round(time.Millisecond))
 
 	step("ProwJobs (kubectl get prowjobs -n " + namespace + ")")
 	if err := printProwJobs(ctx, env); err != nil {
 		return err
 	}
-	step("PipelineRuns (tkn pipelinerun list -n " + namespace + ")")
+	step("PipelineRuns, as Tekton's controller left them (tkn pipelinerun list / describe / logs)")
 	if err := printPipelineRuns(ctx, env, kubeconfig); err != nil {
 		return err
 	}
 	step("Commit statuses the GitHub emulator received for " + org + "/" + repo + "@" + pr.HeadSHA[:7])
 	printStatuses(env, pr.HeadSHA)
 	fmt.Printf("\nGitHub API requests bosun made: %d (hook and controller together)\n", env.GitHub.CallCount())
-	fmt.Printf("Demo finished in %s; stopping hook, controller, kube-apiserver and etcd.\n", time.Since(began).Round(time.Second))
-	return nil
-}
-
-// advanceRuns waits until want PipelineRuns exist and finishes the new ones the way Tekton's
-// controller would: the unit run succeeds, the lint run fails.
-func advanceRuns(ctx context.Context, env *framework.Env, want int) error {
-	runs := env.Tekton.TektonV1().PipelineRuns(namespace)
-	err := framework.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-		list, err := runs.List(ctx, metav1.ListOptions{})
-		return err == nil && len(list.Items) >= want, err
-	})
-	if err != nil {
-		return fmt.Errorf("waiting for %d PipelineRuns: %w", want, err)
-	}
-	list, err := runs.List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("  bosun created the ProwJobs and the controller created their PipelineRuns (%d in all).\n", len(list.Items))
-	fmt.Println("  No Tekton controller runs in this local control plane yet (a later issue adds a real node and")
-	fmt.Println("  Tekton), so the demo now sets each new run's Succeeded condition as Tekton would:")
-	for _, pr := range list.Items {
-		if pr.Status.GetCondition(apis.ConditionSucceeded) != nil {
-			continue
-		}
-		job := pr.Labels[prowjobsv1.JobLabel]
-		status, reason, msg := corev1.ConditionTrue, framework.Succeeded, "Tasks Completed: 1 (Failed: 0, Cancelled 0), Skipped: 0"
-		if job == "lint" {
-			status, reason, msg = corev1.ConditionFalse, framework.Failed, "Tasks Completed: 1 (Failed: 1, Cancelled 0), Skipped: 0"
-		}
-		if err := env.SetPipelineRunCondition(ctx, namespace, pr.Name, corev1.ConditionUnknown, "Running", ""); err != nil {
-			return err
-		}
-		if err := env.SetPipelineRunCondition(ctx, namespace, pr.Name, status, reason, msg); err != nil {
-			return err
-		}
-		fmt.Printf("    %s (%s): Succeeded=%s, reason %s\n", pr.Name, job, status, reason)
-	}
+	fmt.Printf("Demo finished in %s; stopping bosun, Tekton, the node (cleaning its host traces), kube-apiserver and etcd.\n", time.Since(began).Round(time.Second))
 	return nil
 }
 
@@ -198,26 +199,42 @@ func printProwJobs(ctx context.Context, env *framework.Env) error {
 	return w.Flush()
 }
 
-// printPipelineRuns shows the runs with tkn when it has been built (make tkn), else in the
-// same columns tkn prints.
+// printPipelineRuns shows the runs with tkn when it has been built (make tkn): the list, the
+// failed lint run described and its logs. Without tkn, the same facts come from the API: the
+// runs' conditions and the step containers' logs.
 func printPipelineRuns(ctx context.Context, env *framework.Env, kubeconfig string) error {
-	tkn := filepath.Join(localcluster.DefaultBinDir(), "tkn")
-	if _, err := os.Stat(tkn); err == nil {
-		list := exec.CommandContext(ctx, tkn, "pipelinerun", "list", "-n", namespace, "--kubeconfig", kubeconfig)
-		list.Stdout, list.Stderr = os.Stdout, os.Stderr
-		if err := list.Run(); err == nil {
-			fmt.Println("\n  tkn pipelinerun describe --last -n " + namespace + ":")
-			describe := exec.CommandContext(ctx, tkn, "pipelinerun", "describe", "--last", "-n", namespace, "--kubeconfig", kubeconfig)
-			describe.Stdout, describe.Stderr = os.Stdout, os.Stderr
-			return describe.Run()
-		}
-		fmt.Println("  (tkn failed; listing the runs directly)")
-	} else {
-		fmt.Println("  (tkn is not built: `make tkn` builds it once, ~13 min; same columns below)")
-	}
 	list, err := env.Tekton.TektonV1().PipelineRuns(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
+	}
+	var lintRun string
+	for _, pr := range list.Items {
+		if pr.Labels[prowjobsv1.JobLabel] == "lint" {
+			lintRun = pr.Name
+		}
+	}
+	tkn := filepath.Join(localcluster.DefaultBinDir(), "tkn")
+	if _, err := os.Stat(tkn); err == nil {
+		ok := true
+		for _, args := range [][]string{
+			{"pipelinerun", "list"},
+			{"pipelinerun", "describe", lintRun},
+			{"pipelinerun", "logs", lintRun},
+		} {
+			fmt.Printf("\n  $ tkn %s\n", strings.Join(args, " "))
+			cmd := exec.CommandContext(ctx, tkn, append(args, "-n", namespace, "--kubeconfig", kubeconfig)...)
+			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+			if err := cmd.Run(); err != nil {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return nil
+		}
+		fmt.Println("  (tkn failed; showing the runs from the API)")
+	} else {
+		fmt.Println("  (tkn is not built: `make tkn` builds it once, ~13 min; the same facts from the API below)")
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "NAME\tSTARTED\tDURATION\tSTATUS\tJOB")
@@ -234,7 +251,39 @@ func printPipelineRuns(ctx context.Context, env *framework.Env, kubeconfig strin
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", pr.Name, started, took, status, pr.Labels[prowjobsv1.JobLabel])
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return printStepLogs(ctx, env)
+}
+
+// printStepLogs prints every run's step output and exit code, read from the node through the
+// apiserver (what `tkn pipelinerun logs` shows).
+func printStepLogs(ctx context.Context, env *framework.Env) error {
+	kube, err := kubernetes.NewForConfig(env.Cluster.RESTConfig())
+	if err != nil {
+		return err
+	}
+	pods, err := kube.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for _, pod := range pods.Items {
+		for _, st := range pod.Status.ContainerStatuses {
+			if !strings.HasPrefix(st.Name, "step-") || st.State.Terminated == nil {
+				continue
+			}
+			logs, err := kube.CoreV1().Pods(namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: st.Name}).DoRaw(ctx)
+			if err != nil {
+				return fmt.Errorf("logs of %s/%s: %w", pod.Name, st.Name, err)
+			}
+			fmt.Printf("\n  [%s : %s] exit code %d\n", pod.Labels["tekton.dev/pipelineRun"], st.Name, st.State.Terminated.ExitCode)
+			for _, line := range strings.Split(strings.TrimRight(string(logs), "\n"), "\n") {
+				fmt.Printf("    %s\n", line)
+			}
+		}
+	}
+	return nil
 }
 
 func printStatuses(env *framework.Env, sha string) {

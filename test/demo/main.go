@@ -1,8 +1,10 @@
-// Command demo runs bosun's core loop end to end on this machine: a local etcd +
-// kube-apiserver with the ProwJob and Tekton CRDs, the GitHub API emulator, and the hook and
-// controller binaries as processes. It sends a signed pull_request webhook and a /test all
-// comment for a sample repository with two presubmits and prints what happened. It leaves
-// nothing running.
+// Command demo runs bosun's loop end to end on this machine: a one-node cluster (local etcd +
+// kube-apiserver, containerd + kubelet + kube-scheduler, Tekton Pipelines' own controller),
+// the GitHub API emulator, and the hook and controller binaries as processes. It sends a
+// signed pull_request webhook and a /test comment for a sample repository whose pipelines
+// really run (one passes, one fails with exit code 1), and prints the ProwJobs, the
+// PipelineRuns with their logs, and the commit statuses. It leaves nothing running and no
+// traces on the host. It needs root (containerd and the kubelet).
 package main
 
 import (
