@@ -175,3 +175,6 @@ func freeAddr() (string, error) {
 	defer l.Close()
 	return l.Addr().String(), nil
 }
+
+// ControllerPID is the controller process' pid, for measurements such as its memory.
+func (b *Binaries) ControllerPID() int { return b.controller.cmd.Process.Pid }
