@@ -95,12 +95,23 @@ func (c *Cluster) StartNode(ctx context.Context, logf func(string, ...any)) (err
 	}
 	n := &node{dir: filepath.Join(c.workDir, "node"), lock: lock, ctr: bins["ctr"], preexist: map[string]bool{}}
 	n.socket = filepath.Join(n.dir, "containerd", "containerd.sock")
+	// A node that died without StopNode (its test binary killed) left its traces; the lock
+	// file names its directory. Holding the lock, nothing else uses them.
+	if stale := readLockedDir(lock); stale != "" && stale != n.dir {
+		if err := (&node{dir: stale}).removeStale(); err != nil {
+			logf("localcluster: cleaning the node a crashed run left in %s: %v", stale, err)
+		}
+	}
 	for _, p := range hostPaths {
 		_, statErr := os.Stat(p)
 		n.preexist[p] = statErr == nil
 	}
 	for _, p := range cgroupRoots() {
 		n.preexist[p] = true
+	}
+	if err := writeLockedDir(lock, n.dir); err != nil {
+		lock.Close()
+		return err
 	}
 	c.node = n
 	defer func() {
@@ -247,6 +258,24 @@ func lockNode(ctx context.Context) (*os.File, error) {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// readLockedDir returns the node directory recorded in the lock file, if any.
+func readLockedDir(lock *os.File) string {
+	data := make([]byte, 4096)
+	n, _ := lock.ReadAt(data, 0)
+	return strings.TrimSpace(string(data[:n]))
+}
+
+// writeLockedDir records the running node's directory in the lock file.
+func writeLockedDir(lock *os.File, dir string) error {
+	if err := lock.Truncate(0); err != nil {
+		return fmt.Errorf("writing the node lock: %w", err)
+	}
+	if _, err := lock.WriteAt([]byte(dir), 0); err != nil {
+		return fmt.Errorf("writing the node lock: %w", err)
+	}
+	return nil
 }
 
 // hostIPv4 is the node's address: the kubelet refuses a loopback one.
@@ -414,6 +443,9 @@ func (c *Cluster) StopNode() error {
 	}
 	errs = append(errs, n.removeTraces()...)
 	if n.lock != nil {
+		if len(errs) == 0 {
+			_ = writeLockedDir(n.lock, "") // clean: nothing for the next node to recover
+		}
 		n.lock.Close() // closing releases the flock
 	}
 	return errors.Join(errs...)
@@ -484,6 +516,33 @@ func (n *node) removeTraces() []error {
 		errs = append(errs, fmt.Errorf("removing %s: %w", n.dir, err))
 	}
 	return errs
+}
+
+// removeStale removes what a node that died without StopNode left: its processes (containerd,
+// shims, the containers in pod cgroups), mounts, cgroups, the bridge and its directory. Host
+// paths are left: whether they existed before that node is not known.
+func (n *node) removeStale() error {
+	for _, pid := range n.strayProcesses() {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	var errs []error
+	for _, root := range cgroupRoots() {
+		if err := removeCgroupTree(root); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := unmountUnder(n.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := net.InterfaceByName(bridgeName); err == nil {
+		if out, err := exec.Command("ip", "link", "delete", bridgeName).CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("deleting bridge %s: %w: %s", bridgeName, err, out))
+		}
+	}
+	if err := os.RemoveAll(n.dir); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // NodeTraces lists what the last node left on the host after StopNode (or Stop): processes,
@@ -610,8 +669,8 @@ func cgroupRoots() []string {
 	return roots
 }
 
-// removeCgroupTree removes a cgroup directory tree bottom-up (cgroup dirs only go with rmdir,
-// once their processes are gone).
+// removeCgroupTree removes a cgroup directory tree bottom-up. Cgroup dirs only go with rmdir
+// once empty, so whatever still runs in them (a container whose shim died) is killed first.
 func removeCgroupTree(root string) error {
 	var dirs []string
 	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -620,11 +679,31 @@ func removeCgroupTree(root string) error {
 		}
 		return nil
 	})
-	var lastErr error
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := syscall.Rmdir(dirs[i]); err != nil && !errors.Is(err, syscall.ENOENT) {
-			lastErr = fmt.Errorf("removing cgroup %s: %w", dirs[i], err)
+	killed := false
+	for _, dir := range dirs {
+		procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		if err != nil {
+			continue
 		}
+		for _, field := range strings.Fields(string(procs)) {
+			if pid, err := strconv.Atoi(field); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				killed = true
+			}
+		}
+	}
+	var lastErr error
+	for attempt := 0; attempt < 50; attempt++ {
+		lastErr = nil
+		for i := len(dirs) - 1; i >= 0; i-- {
+			if err := syscall.Rmdir(dirs[i]); err != nil && !errors.Is(err, syscall.ENOENT) {
+				lastErr = fmt.Errorf("removing cgroup %s: %w", dirs[i], err)
+			}
+		}
+		if lastErr == nil || !killed {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // killed processes take a moment to leave
 	}
 	return lastErr
 }

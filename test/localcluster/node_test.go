@@ -18,12 +18,15 @@ package localcluster
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -247,4 +250,111 @@ func TestOCIArchive(t *testing.T) {
 	if _, ok := entries["bin/busybox"]; ok && entries["bin/busybox"] != "" {
 		t.Error("bin/busybox must be a file, not a link")
 	}
+}
+
+// crashingNodeEnv makes TestNodeRecoversFromCrash's child run a node and hang until killed.
+const crashingNodeEnv = "BOSUN_TEST_CRASHING_NODE"
+
+// TestNodeRecoversFromCrash kills a test process (kill -9) while its node runs a pod: the
+// containers and containerd's shims outlive it. The next node cleans all of that up before it
+// starts, and itself leaves nothing.
+func TestNodeRecoversFromCrash(t *testing.T) {
+	if os.Getenv(crashingNodeEnv) != "" {
+		runCrashingNode(t)
+		return
+	}
+	if _, err := nodeBinaries(DefaultBinDir()); err != nil {
+		skipIfNodeUnavailable(t, err)
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestNodeRecoversFromCrash$", "-test.v")
+	// The child works in this test's temporary directory, so whatever of it is left goes too.
+	child.Env = append(os.Environ(), crashingNodeEnv+"="+filepath.Join(t.TempDir(), "crashing"))
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The child prints the node's directory once its pod runs.
+	var staleDir string
+	scanner := bufio.NewScanner(out)
+	for scanner.Scan() {
+		if dir, ok := strings.CutPrefix(scanner.Text(), "NODE-DIR "); ok {
+			staleDir = dir
+			break
+		}
+	}
+	if staleDir == "" {
+		child.Process.Kill()
+		child.Wait()
+		t.Fatal("the child never reported a running pod")
+	}
+	stale := &node{dir: staleDir}
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	child.Wait()
+	time.Sleep(time.Second) // the death signal reaches the child's children
+	if len(stale.strayProcesses()) == 0 {
+		t.Fatal("nothing outlived the killed node; the scenario did not happen")
+	}
+
+	c, err := Start(ctx, Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	if err := c.StartNode(ctx, t.Logf); err != nil {
+		t.Fatalf("StartNode after a crash: %v", err)
+	}
+	if left := stale.strayProcesses(); len(left) > 0 {
+		t.Errorf("processes of the crashed node still run: %v", left)
+	}
+	if m := mountsUnder(staleDir); len(m) > 0 {
+		t.Errorf("mounts of the crashed node remain: %v", m)
+	}
+	if _, err := os.Stat(staleDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the crashed node's directory %s remains (%v)", staleDir, err)
+	}
+	if err := c.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if left := c.NodeTraces(); len(left) > 0 {
+		t.Errorf("the stopped node left traces on the host: %v", left)
+	}
+}
+
+// runCrashingNode is the child: a node with a sleeping pod, then a hang until it is killed.
+func runCrashingNode(t *testing.T) {
+	ctx := context.Background()
+	c, err := Start(ctx, Options{WorkDir: os.Getenv(crashingNodeEnv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartNode(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	kube := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "sleeper", Namespace: "default"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "sleep", Image: BusyboxImage, Command: []string{"sleep", "600"}}},
+			AutomountServiceAccountToken: new(bool)},
+	}
+	if _, err := kube.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, err := kube.CoreV1().Pods("default").Get(ctx, "sleeper", metav1.GetOptions{})
+		if err == nil && p.Status.Phase == corev1.PodRunning {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Printf("NODE-DIR %s\n", filepath.Join(c.WorkDir(), "node"))
+	select {}
 }
