@@ -23,6 +23,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/hook"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/resync"
 )
 
 func main() {
@@ -89,15 +90,43 @@ func main() {
 		logger.Fatalw("Cannot build GitHub client", "error", err)
 	}
 
+	prowJobs := pjClient.ProwV1().ProwJobs(cfg.ProwJobNamespace)
 	server := hook.NewServer(hook.Options{
 		Secret:       func() []byte { return secret },
 		Config:       func() *config.Config { return cfg },
 		PluginConfig: func() *plugins.Configuration { return pluginCfg },
 		GitHub:       gh,
-		ProwJobs:     pjClient.ProwV1().ProwJobs(cfg.ProwJobNamespace),
+		ProwJobs:     prowJobs,
 		Logger:       logger,
 		Metrics:      hook.NewMetrics(reg),
 	})
+
+	// The resync shares the webhook handlers' GitHub client, so its listings revalidate
+	// against the same ETag cache, and the trigger's file cache (see trigger.DecidePresubmits).
+	resyncDone := make(chan struct{})
+	if cfg.Resync.Enabled() {
+		resyncer, err := resync.New(resync.Options{
+			Config:       func() *config.Config { return cfg },
+			PluginConfig: func() *plugins.Configuration { return pluginCfg },
+			GitHub:       gh,
+			ProwJobs:     prowJobs,
+			Logger:       logger.Named("resync"),
+			Registerer:   reg,
+		})
+		if err != nil {
+			logger.Fatalw("Cannot start the resync of open pull requests", "error", err)
+		}
+		logger.Infow("Resyncing open pull requests", "interval", cfg.Resync.IntervalDuration().String(),
+			"max-org-repos", cfg.Resync.MaxOrgReposCount(), "orgs", cfg.Resync.Orgs)
+		go func() {
+			defer close(resyncDone)
+			resyncer.Run(ctx)
+		}()
+	} else {
+		logger.Info("The resync of open pull requests is off (resync.interval is 0)")
+		close(resyncDone)
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle("/hook", server)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -120,4 +149,6 @@ func main() {
 	if err := httpServer.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Fatalw("Webhook server stopped", "error", err)
 	}
+	// A pass in progress ends with ctx; waiting for it keeps its last log lines.
+	<-resyncDone
 }

@@ -31,6 +31,9 @@ type Config struct {
 	Sinker Sinker `json:"sinker,omitempty"`
 	// Tekton configures the PipelineRuns the controller creates (tekton.go).
 	Tekton Tekton `json:"tekton,omitempty"`
+	// Resync configures the hook's periodic check of open pull requests for missed
+	// webhooks (resync.go).
+	Resync Resync `json:"resync,omitempty"`
 
 	// file is the main config file, named in errors about its own fields.
 	file string
@@ -97,6 +100,8 @@ func parseConfig(file string, data []byte) (*Config, error) {
 	}
 	c.file = file
 	setPositions(&c.JobConfig, idx)
+	c.Tekton.locate(idx)
+	c.Resync.locate(idx)
 	return c, strictErr
 }
 

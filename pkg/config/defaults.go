@@ -29,6 +29,7 @@ func (c *Config) setDefaults() {
 		c.PodNamespace = DefaultPodNamespace
 	}
 	c.Sinker.setDefaults()
+	c.Resync.setDefaults()
 	for _, jobs := range c.Presubmits {
 		for i := range jobs {
 			p := &jobs[i]

@@ -16,6 +16,9 @@ import (
 //	  default_timeout: 2h          # timeouts.pipeline of runs whose job sets none
 //	  clone_task: bosun-git-clone  # the Task PROW_IMPLICIT_GIT_REF tasks become
 //	  cancel_status: CancelledRunFinally  # what aborted jobs' runs are told
+//	  max_concurrency_per_repo:    # running jobs per repository (concurrency.go)
+//	    acme/widgets: 5
+//	    "*": 20
 //
 // All are optional. Without default_timeout, Tekton's own default applies (its
 // config-defaults default-timeout-minutes, 60 minutes unless changed); without clone_task,
@@ -32,6 +35,13 @@ type Tekton struct {
 	// (the default: stop the tasks, run finally), Cancelled (stop everything at once) or
 	// StoppedRunFinally (let running tasks end, run finally).
 	CancelStatus pipelinev1.PipelineRunSpecStatus `json:"cancel_status,omitempty"`
+	// MaxConcurrencyPerRepo caps how many jobs of one repository run at once, whatever the
+	// job: "org/repo" keys, and "*" for every repository not listed. 0, or no entry, means no
+	// cap. See RepoMaxConcurrency.
+	MaxConcurrencyPerRepo map[string]int `json:"max_concurrency_per_repo,omitempty"`
+
+	// lines are the lines of max_concurrency_per_repo's keys in the config file, for errors.
+	lines map[string]int
 }
 
 // DefaultTimeoutDuration returns the default pipeline timeout, or 0 if none is configured.
@@ -42,8 +52,8 @@ func (t *Tekton) DefaultTimeoutDuration() time.Duration {
 	return t.DefaultTimeout.Duration
 }
 
-// validate checks the default timeout is positive and the clone task a valid object name;
-// file names the config in errors.
+// validate checks the default timeout is positive, the clone task a valid object name and
+// the concurrency limits well formed; file names the config in errors.
 func (t *Tekton) validate(file string) []error {
 	var errs []error
 	if t.DefaultTimeout != nil && t.DefaultTimeout.Duration <= 0 {
@@ -60,5 +70,6 @@ func (t *Tekton) validate(file string) []error {
 			errs = append(errs, fmt.Errorf("%s: tekton.clone_task: %q is not a valid Task name: %s", file, t.CloneTask, strings.Join(msgs, "; ")))
 		}
 	}
+	errs = append(errs, t.validateConcurrency(file)...)
 	return errs
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -53,6 +54,22 @@ func TestTektonConfig(t *testing.T) {
 		yaml:    "tekton: {cancel_status: Stopped}\n",
 		wantErr: []string{`config.yaml: tekton.cancel_status: "Stopped" is none of CancelledRunFinally, Cancelled, StoppedRunFinally`},
 	}, {
+		name: "concurrency per repo",
+		yaml: "tekton:\n  max_concurrency_per_repo:\n    acme/widgets: 5\n    acme/gadgets: 0\n    \"*\": 20\n",
+		want: Tekton{MaxConcurrencyPerRepo: map[string]int{"acme/widgets": 5, "acme/gadgets": 0, "*": 20}},
+	}, {
+		name: "negative and malformed concurrency keys, at their lines",
+		yaml: "tekton:\n  max_concurrency_per_repo:\n    acme/widgets: 5\n    acme/gadgets: -1\n    acme: 3\n    \"*\": -2\n",
+		wantErr: []string{
+			"config.yaml:4: tekton.max_concurrency_per_repo.acme/gadgets: -1 is negative",
+			`config.yaml:5: tekton.max_concurrency_per_repo: key "acme": want "org/repo" or "*"`,
+			"config.yaml:6: tekton.max_concurrency_per_repo.*: -2 is negative",
+		},
+	}, {
+		name:    "concurrency limit that is not a number",
+		yaml:    "tekton:\n  max_concurrency_per_repo: {acme/widgets: many}\n",
+		wantErr: []string{"config.yaml: "},
+	}, {
 		name:    "unknown field",
 		yaml:    "tekton:\n  default_timeout: 1h\n  timeout: 2h\n",
 		wantErr: []string{`config.yaml:3: unknown field "tekton.timeout"`},
@@ -74,7 +91,7 @@ func TestTektonConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadBytes() error = %v", err)
 			}
-			if diff := cmp.Diff(tc.want, c.Tekton); diff != "" {
+			if diff := cmp.Diff(tc.want, c.Tekton, cmpopts.IgnoreUnexported(Tekton{})); diff != "" {
 				t.Errorf("Tekton (-want, +got):\n%s", diff)
 			}
 		})
@@ -89,5 +106,52 @@ func TestTektonDefaultTimeoutDuration(t *testing.T) {
 	set := Tekton{DefaultTimeout: &metav1.Duration{Duration: 2 * time.Hour}}
 	if got := set.DefaultTimeoutDuration(); got != 2*time.Hour {
 		t.Errorf("DefaultTimeoutDuration() = %v, want 2h", got)
+	}
+}
+
+func TestTektonRepoMaxConcurrency(t *testing.T) {
+	tests := []struct {
+		name   string
+		limits map[string]int
+		repo   string
+		want   int
+	}{{
+		name: "no limits",
+		repo: "acme/widgets",
+		want: 0,
+	}, {
+		name:   "the repository's own entry",
+		limits: map[string]int{"acme/widgets": 5, "*": 20},
+		repo:   "acme/widgets",
+		want:   5,
+	}, {
+		name:   "the default for a repository with no entry",
+		limits: map[string]int{"acme/widgets": 5, "*": 20},
+		repo:   "acme/gadgets",
+		want:   20,
+	}, {
+		name:   "an entry of 0 lifts the default",
+		limits: map[string]int{"acme/widgets": 0, "*": 20},
+		repo:   "acme/widgets",
+		want:   0,
+	}, {
+		name:   "no default: other repositories are not capped",
+		limits: map[string]int{"acme/widgets": 5},
+		repo:   "acme/gadgets",
+		want:   0,
+	}, {
+		name:   "keys match exactly",
+		limits: map[string]int{"acme/widgets": 5},
+		repo:   "acme/widgets-2",
+		want:   0,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tk := Tekton{MaxConcurrencyPerRepo: tc.limits}
+			org, repo, _ := strings.Cut(tc.repo, "/")
+			if got := tk.RepoMaxConcurrency(org, repo); got != tc.want {
+				t.Errorf("RepoMaxConcurrency(%q) = %d, want %d", tc.repo, got, tc.want)
+			}
+		})
 	}
 }

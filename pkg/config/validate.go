@@ -85,6 +85,7 @@ func (c *Config) validate() error {
 	errs = append(errs, c.validateSettings()...)
 	errs = append(errs, c.Sinker.validate(c.file)...)
 	errs = append(errs, c.Tekton.validate(c.file)...)
+	errs = append(errs, c.Resync.validate(c.file)...)
 	for _, repo := range sortedKeys(c.Presubmits) {
 		errs = append(errs, c.validatePresubmits(repo, c.Presubmits[repo])...)
 	}

@@ -66,6 +66,7 @@ type Interface interface {
 	StatusCreator
 	StatusLister
 	PullRequestGetter
+	PullRequestLister
 	PullRequestFilesLister
 	TrustChecker
 	Commenter

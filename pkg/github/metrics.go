@@ -31,6 +31,7 @@ var endpointTemplates = compileTemplates(
 	"/repos/:org/:repo/statuses/:sha",
 	"/repos/:org/:repo/commits/:ref/statuses",
 	"/repos/:org/:repo/commits/:ref/status",
+	"/repos/:org/:repo/pulls",
 	"/repos/:org/:repo/pulls/:number",
 	"/repos/:org/:repo/pulls/:number/files",
 	"/repos/:org/:repo/pulls/:number/requested_reviewers",

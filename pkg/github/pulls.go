@@ -11,9 +11,17 @@ import (
 // requests from the 5,000/h budget.
 const filesPerPage = 100
 
+// pullsPerPage is the largest page GitHub serves, for the same reason.
+const pullsPerPage = 100
+
 // PullRequestGetter reads a pull request.
 type PullRequestGetter interface {
 	GetPullRequest(ctx context.Context, org, repo string, number int) (*gogithub.PullRequest, error)
+}
+
+// PullRequestLister lists the open pull requests of a repository.
+type PullRequestLister interface {
+	ListOpenPullRequests(ctx context.Context, org, repo string) ([]*gogithub.PullRequest, error)
 }
 
 // PullRequestFilesLister lists the paths a pull request changes.
@@ -47,6 +55,32 @@ func (c *Client) GetPullRequestFiles(ctx context.Context, org, repo string, numb
 		// but a misbehaving proxy could.
 		if resp.NextPage <= opts.Page {
 			return names, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// ListOpenPullRequests returns the open pull requests of org/repo, oldest first, reading every
+// page. The list is asked for oldest first because that keeps its pages stable: a new pull
+// request lands on the last page, so the earlier ones are answered 304 from the ETag cache,
+// which costs no rate limit. (GitHub's default, newest first, shifts every page by one.)
+func (c *Client) ListOpenPullRequests(ctx context.Context, org, repo string) ([]*gogithub.PullRequest, error) {
+	var prs []*gogithub.PullRequest
+	opts := &gogithub.PullRequestListOptions{
+		State:       "open",
+		Sort:        "created",
+		Direction:   "asc",
+		ListOptions: gogithub.ListOptions{PerPage: pullsPerPage, Page: 1},
+	}
+	for {
+		page, resp, err := c.gh.PullRequests.List(ctx, org, repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("failed to list the open pull requests of %s/%s (page %d): %w", org, repo, opts.Page, err)
+		}
+		prs = append(prs, page...)
+		// A next page that does not move forward would loop forever.
+		if resp.NextPage <= opts.Page {
+			return prs, nil
 		}
 		opts.Page = resp.NextPage
 	}

@@ -1,10 +1,13 @@
 package fakegithub
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	gogithub "github.com/google/go-github/v93/github"
 )
@@ -87,6 +90,56 @@ func (s *Server) getPullRequest(w http.ResponseWriter, r *http.Request) {
 	out := clone(pr)
 	out.Labels = s.labelObjectsLocked(key)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listPullRequests handles GET /repos/{org}/{repo}/pulls, paginated, with the filters and
+// orders GitHub offers that a client is likely to use: state (open, closed or all; default
+// open), base (the base branch), sort (created or updated; default created) and direction
+// (default desc for created, asc otherwise, as GitHub documents). Seeded pull requests without
+// timestamps sort by number, which is the order GitHub would have created them in.
+func (s *Server) listPullRequests(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	state := cmp.Or(q.Get("state"), stateOpen)
+	sortBy := cmp.Or(q.Get("sort"), "created")
+	desc := q.Get("direction") == "desc" || (q.Get("direction") == "" && sortBy == "created")
+	switch {
+	case state != stateOpen && state != stateClosed && state != "all",
+		sortBy != "created" && sortBy != "updated",
+		q.Get("direction") != "" && q.Get("direction") != "asc" && q.Get("direction") != "desc":
+		writeValidationFailed(w, "https://docs.github.com/rest/pulls/pulls#list-pull-requests")
+		return
+	}
+	org, repo := r.PathValue("org"), r.PathValue("repo")
+	rk := repoKey(org, repo)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*gogithub.PullRequest
+	for key, pr := range s.pulls {
+		if key.repo != rk || (state != "all" && !strings.EqualFold(pr.GetState(), state)) {
+			continue
+		}
+		if base := q.Get("base"); base != "" && pr.GetBase().GetRef() != base {
+			continue
+		}
+		item := clone(pr)
+		item.Labels = s.labelObjectsLocked(key)
+		out = append(out, item)
+	}
+	slices.SortFunc(out, func(a, b *gogithub.PullRequest) int {
+		ta, tb := a.GetCreatedAt().Time, b.GetCreatedAt().Time
+		if sortBy == "updated" {
+			ta, tb = a.GetUpdatedAt().Time, b.GetUpdatedAt().Time
+		}
+		c := cmp.Or(ta.Compare(tb), cmp.Compare(a.GetNumber(), b.GetNumber()))
+		if desc {
+			return -c
+		}
+		return c
+	})
+	if out == nil {
+		out = []*gogithub.PullRequest{}
+	}
+	writeJSON(w, http.StatusOK, paginate(w, r, out))
 }
 
 // listPullRequestFiles handles GET /repos/{org}/{repo}/pulls/{number}/files, paginated.

@@ -112,6 +112,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /repos/{org}/{repo}/commits/{ref}/statuses", s.listStatuses)
 	mux.HandleFunc("GET /repos/{org}/{repo}/commits/{ref}/status", s.combinedStatus)
 
+	mux.HandleFunc("GET /repos/{org}/{repo}/pulls", s.listPullRequests)
 	mux.HandleFunc("GET /repos/{org}/{repo}/pulls/{number}", s.getPullRequest)
 	mux.HandleFunc("GET /repos/{org}/{repo}/pulls/{number}/files", s.listPullRequestFiles)
 

@@ -112,7 +112,8 @@ func (p *plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gog
 			ordered = append(ordered, j)
 		}
 	}
-	return createPresubmits(ctx, a, refs, ordered, retest, true)
+	_, err = createPresubmits(ctx, a, refs, ordered, retest, true)
+	return err
 }
 
 // retestJobs picks what /retest reruns: jobs whose status on the head commit failed, and

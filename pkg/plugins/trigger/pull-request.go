@@ -28,34 +28,27 @@ func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogi
 	org, repo, number := e.GetRepo().GetOwner().GetLogin(), e.GetRepo().GetName(), pr.GetNumber()
 	switch e.GetAction() {
 	case actionOpened, actionReopened, actionReadyForReview:
-		if pr.GetDraft() {
-			return nil
-		}
-		ok, err := trustedPullRequest(ctx, a, org, repo, pr)
+		d, err := p.decide(ctx, a, pr)
 		if err != nil {
-			return fmt.Errorf("check whether %s is trusted in %s/%s: %w", pr.GetUser().GetLogin(), org, repo, err)
+			return err
 		}
-		if !ok {
-			if e.GetAction() == actionOpened {
-				return askForOkToTest(ctx, a, org, repo, pr)
-			}
-			return nil
+		if d.Untrusted && e.GetAction() == actionOpened {
+			return askForOkToTest(ctx, a, org, repo, pr)
 		}
-		return p.runAutomatic(ctx, a, pr, false)
+		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), d.Jobs, false, false)
+		return err
 
 	case actionSynchronize:
 		head := pr.GetHead().GetSHA()
 		if err := abortRunning(ctx, a, org, repo, number, func(pj *prowjobsv1.ProwJob) bool { return pullSHA(pj) != head }, DescriptionSuperseded); err != nil {
 			return err
 		}
-		if pr.GetDraft() {
-			return nil
-		}
-		ok, err := trustedPullRequest(ctx, a, org, repo, pr)
-		if err != nil || !ok {
+		d, err := p.decide(ctx, a, pr)
+		if err != nil {
 			return err
 		}
-		return p.runAutomatic(ctx, a, pr, false)
+		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), d.Jobs, false, false)
+		return err
 
 	case actionClosed, actionConvertedToDraft:
 		return abortRunning(ctx, a, org, repo, number, func(*prowjobsv1.ProwJob) bool { return true }, DescriptionSuperseded)
@@ -71,9 +64,67 @@ func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogi
 				return err
 			}
 		}
-		return p.runAutomatic(ctx, a, pr, false)
+		jobs, err := p.automatic(ctx, a, pr)
+		if err != nil {
+			return err
+		}
+		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), jobs, false, false)
+		return err
 	}
 	return nil
+}
+
+// Decision is what the trigger decides for a pull request's head commit when it hears of
+// it: what a pull_request opened, reopened, ready_for_review or synchronize event runs.
+type Decision struct {
+	// Jobs are the presubmits that run by themselves for the head, in config order.
+	Jobs []config.Presubmit
+	// Untrusted is set when nothing runs because the author is not trusted and no
+	// ok-to-test label vouches for the pull request.
+	Untrusted bool
+}
+
+// DecidePresubmits decides which presubmits run by themselves for pr's head commit, by the
+// rules the pull_request event handlers follow: none for a closed pull request or a draft,
+// none for an untrusted author without ok-to-test (then Untrusted is set), otherwise the
+// always_run jobs and the run_if_changed / skip_if_only_changed jobs whose files say so, on
+// the branches each job allows. It changes nothing on GitHub: asking an untrusted author for
+// /ok-to-test is the opened handler's part, not the decision's. It reads GitHub to check
+// trust when the author association does not settle it and, when a job needs them, the
+// changed files, which it shares per head commit with the hook's event handlers.
+//
+// It exists for callers that learn of pull requests other than by their events (the resync
+// of open pull requests), so that they run exactly what the events would have.
+func DecidePresubmits(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest) (Decision, error) {
+	return registered.decide(ctx, a, pr)
+}
+
+// CreatePresubmits creates the ProwJobs of jobs for pr's head commit, named after
+// a.EventGUID, and returns how many it created. A job that already exists under its name
+// (the same event handled twice: a redelivery, or two hook replicas) is not an error and
+// not counted.
+func CreatePresubmits(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest, jobs []config.Presubmit) (int, error) {
+	return createPresubmits(ctx, a, PullRequestRefs(pr), jobs, false, false)
+}
+
+// decide is DecidePresubmits with this plugin's file cache.
+func (p *plugin) decide(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest) (Decision, error) {
+	if pr.GetDraft() || pr.GetState() == "closed" {
+		return Decision{}, nil
+	}
+	refs := PullRequestRefs(pr)
+	ok, err := trustedPullRequest(ctx, a, refs.Org, refs.Repo, pr)
+	if err != nil {
+		return Decision{}, fmt.Errorf("check whether %s is trusted in %s/%s: %w", pr.GetUser().GetLogin(), refs.Org, refs.Repo, err)
+	}
+	if !ok {
+		return Decision{Untrusted: true}, nil
+	}
+	jobs, err := p.automatic(ctx, a, pr)
+	if err != nil {
+		return Decision{}, err
+	}
+	return Decision{Jobs: jobs}, nil
 }
 
 // askForOkToTest labels an untrusted pull request and explains, once, what unblocks it.
@@ -91,30 +142,30 @@ func askForOkToTest(ctx context.Context, a plugins.Agent, org, repo string, pr *
 	return a.GitHub.CreateComment(ctx, org, repo, pr.GetNumber(), body)
 }
 
-// runAutomatic creates the presubmits that run by themselves for the pull request's head:
+// automatic returns the presubmits that run by themselves for the pull request's head:
 // always_run jobs, and run_if_changed / skip_if_only_changed jobs whose files say so.
-func (p *plugin) runAutomatic(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest, retest bool) error {
+func (p *plugin) automatic(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest) ([]config.Presubmit, error) {
 	refs := PullRequestRefs(pr)
 	changes := p.pullRequestChanges(ctx, a, refs.Org, refs.Repo, pr.GetNumber(), pr.GetHead().GetSHA())
 	var selected []config.Presubmit
 	for _, job := range a.Config.PresubmitsFor(refs.Org, refs.Repo) {
 		run, err := job.ShouldRun(refs.BaseRef, changes)
 		if err != nil {
-			return fmt.Errorf("decide whether %s runs: %w", job.Name, err)
+			return nil, fmt.Errorf("decide whether %s runs: %w", job.Name, err)
 		}
 		if run {
 			selected = append(selected, job)
 		}
 	}
-	return createPresubmits(ctx, a, refs, selected, retest, false)
+	return selected, nil
 }
 
-// createPresubmits creates the jobs for refs. With supersede, running instances of the same
-// jobs for the pull request are aborted once the new ones exist: the newest run of a job
-// is the one that counts.
-func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs, selected []config.Presubmit, retest, supersede bool) error {
+// createPresubmits creates the jobs for refs and returns how many it created (see
+// createAll). With supersede, running instances of the same jobs for the pull request are
+// aborted once the new ones exist: the newest run of a job is the one that counts.
+func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs, selected []config.Presubmit, retest, supersede bool) (int, error) {
 	if len(selected) == 0 {
-		return nil
+		return 0, nil
 	}
 	pjs := make([]*prowjobsv1.ProwJob, 0, len(selected))
 	names := map[string]bool{}
@@ -122,17 +173,15 @@ func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs
 		pjs = append(pjs, jobs.NewPresubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now(), Retest: retest}))
 		names[job.Name] = true
 	}
-	if err := createAll(ctx, a, pjs); err != nil {
-		return err
-	}
-	if !supersede {
-		return nil
+	n, err := createAll(ctx, a, pjs)
+	if err != nil || !supersede {
+		return n, err
 	}
 	created := map[string]bool{}
 	for _, pj := range pjs {
 		created[pj.Name] = true
 	}
-	return abortRunning(ctx, a, refs.Org, refs.Repo, refs.Pulls[0].Number, func(pj *prowjobsv1.ProwJob) bool {
+	return n, abortRunning(ctx, a, refs.Org, refs.Repo, refs.Pulls[0].Number, func(pj *prowjobsv1.ProwJob) bool {
 		return names[pj.Spec.Job] && !created[pj.Name]
 	}, DescriptionSuperseded)
 }

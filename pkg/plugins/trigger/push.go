@@ -42,7 +42,8 @@ func (p *plugin) handlePush(ctx context.Context, a plugins.Agent, e *gogithub.Pu
 			pjs = append(pjs, jobs.NewPostsubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now()}))
 		}
 	}
-	return createAll(ctx, a, pjs)
+	_, err := createAll(ctx, a, pjs)
+	return err
 }
 
 // pushedFiles lists the files the push's commits added, modified or removed.

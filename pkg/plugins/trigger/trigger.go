@@ -25,14 +25,22 @@ const (
 	labelNeedsOkToTest = "needs-ok-to-test"
 )
 
+// LabelOkToTest is the label by which a trusted user vouches for the pull request of an
+// untrusted author; DecidePresubmits depends on it.
+const LabelOkToTest = labelOkToTest
+
 // plugin holds what the trigger keeps between events: the changed files of recent pull
 // request heads, so that several events for one commit fetch them once.
 type plugin struct {
 	changes *changesCache
 }
 
+// registered is the trigger the hook runs. The exported functions (DecidePresubmits) use it
+// too, so that a resync in the hook process and the event handlers share one file cache.
+var registered = &plugin{changes: newChangesCache(defaultChangesCacheSize)}
+
 func init() {
-	p := &plugin{changes: newChangesCache(defaultChangesCacheSize)}
+	p := registered
 	plugins.Register(plugins.Plugin{
 		Name:         PluginName,
 		Help:         help,
@@ -89,12 +97,14 @@ var help = plugins.Help{
 
 // createAll creates the jobs in parallel: each create is one apiserver round trip, and an
 // event with several jobs should cost one round trip of latency, not several. A job that
-// already exists (a redelivered event) counts as created.
-func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob) error {
+// already exists (a redelivered event) is not an error; the count returned leaves it out, so
+// that it says what this call added.
+func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob) (int, error) {
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
+		created int
 	)
 	for _, pj := range pjs {
 		wg.Add(1)
@@ -109,10 +119,13 @@ func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob) 
 				errs = append(errs, fmt.Errorf("create ProwJob for %s: %w", pj.Spec.Job, err))
 				mu.Unlock()
 			default:
+				mu.Lock()
+				created++
+				mu.Unlock()
 				a.Logger.Infow("Created ProwJob", "prowjob", pj.Name, "job", pj.Spec.Job, "type", pj.Spec.Type)
 			}
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return created, errors.Join(errs...)
 }

@@ -1,0 +1,335 @@
+// Package resync recovers pull request events the hook never received. GitHub does not retry
+// a failed webhook delivery, so a push that arrived while the hook was down, or whose delivery
+// was lost on the way, would leave its commit untested. A pass lists each configured
+// repository's open pull requests and, for each head commit that has no presubmit ProwJob,
+// makes the decision the trigger makes for a pull_request event (trigger.DecidePresubmits)
+// and creates the jobs.
+//
+// A pass is cheap when nothing changed: one listing per repository, answered 304 from the
+// GitHub client's ETag cache (free of rate limit), and one ProwJob list per repository from
+// the apiserver. The jobs it creates are named after a delivery id derived from the pull
+// request alone (eventGUID), so two hook replicas resyncing at once create each job once.
+package resync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	gogithub "github.com/google/go-github/v93/github"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/clock"
+
+	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/plugins/trigger"
+)
+
+// EventGUIDPrefix starts the stand-in for the X-GitHub-Delivery id that names the jobs a
+// resync creates and fills their event-GUID label (see eventGUID).
+const EventGUIDPrefix = "resync"
+
+// eventGUID is the delivery id a resync uses for a pull request: "resync_<org>_<repo>_<n>".
+// It depends on nothing a replica could see differently, so every replica's pass derives the
+// same job names (jobs.Name: delivery, job, commit) and the apiserver refuses the second
+// create. It names the pull request, not just "resync", because two pull requests can share
+// a head commit (one branch proposed to two base branches, or to a fork and its upstream),
+// and their jobs must not share names. GitHub org names have no "_" and the number has
+// none, so the id is unambiguous; every part is valid in a label value.
+func eventGUID(org, repo string, number int) string {
+	return EventGUIDPrefix + "_" + org + "_" + repo + "_" + strconv.Itoa(number)
+}
+
+// defaultDecidedSize bounds how many pull request heads the Resyncer remembers deciding.
+const defaultDecidedSize = 10000
+
+// Options configure a Resyncer.
+type Options struct {
+	// Config and PluginConfig return the current config.yaml and plugins.yaml; each pass
+	// reads them once.
+	Config       config.Getter
+	PluginConfig func() *plugins.Configuration
+	// GitHub should be the hook's client, whose ETag cache makes an unchanged listing free.
+	GitHub plugins.GitHubClient
+	// ProwJobs is the ProwJob client of the hook's namespace (config's prowjob_namespace).
+	ProwJobs plugins.ProwJobClient
+	// Logger defaults to a no-op logger.
+	Logger *zap.SugaredLogger
+	// Registerer receives the resync metrics (metrics.go); nil leaves them unregistered.
+	Registerer prometheus.Registerer
+	// Clock defaults to the real clock; tests pass a fake one.
+	Clock clock.WithTicker
+}
+
+// Resyncer runs resync passes. Its methods are safe for concurrent use, though one Run per
+// process is the intended use.
+type Resyncer struct {
+	opts    Options
+	metrics *metrics
+	// decided remembers the heads a pass has decided for, so that later passes neither ask
+	// GitHub about the same untrusted author again nor re-run jobs the sinker has since
+	// deleted.
+	decided *decidedHeads
+}
+
+// New builds a Resyncer and registers its metrics.
+func New(o Options) (*Resyncer, error) {
+	if o.Config == nil || o.PluginConfig == nil || o.GitHub == nil || o.ProwJobs == nil {
+		return nil, errors.New("resync: Config, PluginConfig, GitHub and ProwJobs are required")
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop().Sugar()
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("register resync metrics: %w", err)
+	}
+	return &Resyncer{opts: o, metrics: m, decided: newDecidedHeads(defaultDecidedSize)}, nil
+}
+
+// Report says what one pass did.
+type Report struct {
+	// Repos is how many repositories were listed.
+	Repos int
+	// PullRequests is how many open pull requests those listings held.
+	PullRequests int
+	// Created is how many ProwJobs the pass created; jobs another replica created first are
+	// not counted.
+	Created int
+	// SkippedOrgs are the orgs left out for having more repositories with presubmits than
+	// resync.max_org_repos, sorted.
+	SkippedOrgs []string
+}
+
+// Sync runs one pass over every repository that has presubmits and the trigger plugin
+// enabled, in orgs the resync config allows. A failure in one repository or pull request
+// does not stop the others; the errors are returned joined, with the report of what was done.
+func (r *Resyncer) Sync(ctx context.Context) (Report, error) {
+	cfg, pluginCfg := r.opts.Config(), r.opts.PluginConfig()
+	now := r.opts.Clock.Now()
+	var (
+		report Report
+		errs   []error
+	)
+orgs:
+	for _, org := range reposByOrg(cfg) {
+		if !cfg.Resync.OrgAllowed(org.name, len(org.repos)) {
+			report.SkippedOrgs = append(report.SkippedOrgs, org.name)
+			continue
+		}
+		for _, rr := range org.repos {
+			if ctx.Err() != nil {
+				errs = append(errs, ctx.Err())
+				break orgs
+			}
+			if !slices.Contains(pluginCfg.EnabledFor(rr.org, rr.repo), trigger.PluginName) {
+				continue
+			}
+			report.Repos++
+			if err := r.syncRepo(ctx, cfg, pluginCfg, rr, now, &report); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	err := errors.Join(errs...)
+	r.metrics.record(report, err)
+	return report, err
+}
+
+// repoRef is one repository of the job config, spelled as its presubmits key spells it.
+type repoRef struct{ org, repo string }
+
+// orgRepos is one org's repositories with presubmits.
+type orgRepos struct {
+	name  string
+	repos []repoRef
+}
+
+// reposByOrg groups the repositories that have presubmits by org, sorted. GitHub compares
+// owner names ignoring case, and so does the grouping, so that "Acme/a" and "acme/b" count
+// as two repositories of one org.
+func reposByOrg(cfg *config.Config) []orgRepos {
+	byOrg := map[string]*orgRepos{}
+	for key, jobs := range cfg.Presubmits {
+		org, repo, ok := strings.Cut(key, "/")
+		if !ok || len(jobs) == 0 {
+			continue
+		}
+		lower := strings.ToLower(org)
+		if byOrg[lower] == nil {
+			byOrg[lower] = &orgRepos{name: org}
+		}
+		byOrg[lower].repos = append(byOrg[lower].repos, repoRef{org: org, repo: repo})
+	}
+	out := make([]orgRepos, 0, len(byOrg))
+	for _, o := range byOrg {
+		sort.Slice(o.repos, func(i, j int) bool { return o.repos[i].repo < o.repos[j].repo })
+		out = append(out, *o)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].name) < strings.ToLower(out[j].name) })
+	for i := range out {
+		// Name the org by the spelling that sorts first, so logs and metrics do not flap
+		// with map order.
+		for _, rr := range out[i].repos {
+			if rr.org < out[i].name {
+				out[i].name = rr.org
+			}
+		}
+	}
+	return out
+}
+
+// syncRepo resyncs one repository's open pull requests.
+func (r *Resyncer) syncRepo(ctx context.Context, cfg *config.Config, pluginCfg *plugins.Configuration, rr repoRef, now time.Time, report *Report) error {
+	prs, err := r.opts.GitHub.ListOpenPullRequests(ctx, rr.org, rr.repo)
+	if err != nil {
+		return err
+	}
+	report.PullRequests += len(prs)
+	if len(prs) == 0 {
+		return nil
+	}
+	handled, err := r.handledHeads(ctx, rr)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, pr := range prs {
+		n, err := r.syncPullRequest(ctx, cfg, pluginCfg, rr, pr, handled, now)
+		report.Created += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resync %s/%s#%d: %w", rr.org, rr.repo, pr.GetNumber(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncPullRequest creates the presubmits of pr's head if nothing ran for it yet, and returns
+// how many it created.
+func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, pluginCfg *plugins.Configuration, rr repoRef, pr *gogithub.PullRequest, handled map[pullHead]bool, now time.Time) (int, error) {
+	sha := pr.GetHead().GetSHA()
+	// Any presubmit for the head counts, whichever event created it and however it ended:
+	// an aborted run was cancelled on purpose and must not come back.
+	if sha == "" || pr.GetState() != "open" || handled[pullHead{number: pr.GetNumber(), sha: sha}] {
+		return 0, nil
+	}
+	if updated := pr.GetUpdatedAt().Time; !updated.IsZero() && now.Sub(updated) < cfg.Resync.GracePeriodDuration() {
+		return 0, nil
+	}
+	key := fmt.Sprintf("%s/%s#%d@%s", rr.org, rr.repo, pr.GetNumber(), sha)
+	inputs := decisionInputs(pr)
+	if r.decided.has(key, inputs) {
+		return 0, nil
+	}
+	log := r.opts.Logger.With("org", rr.org, "repo", rr.repo, "pr", pr.GetNumber(), "sha", sha)
+	guid := eventGUID(rr.org, rr.repo, pr.GetNumber())
+	a := plugins.Agent{
+		GitHub:       r.opts.GitHub,
+		ProwJobs:     r.opts.ProwJobs,
+		Config:       cfg,
+		PluginConfig: pluginCfg,
+		Logger:       log.With("plugin", trigger.PluginName, "event-GUID", guid),
+		EventGUID:    guid,
+	}
+	// No comment and no label for an untrusted author: the opened event asked once, or a
+	// pass would otherwise repeat the request on every pull request whose webhook was lost.
+	d, err := trigger.DecidePresubmits(ctx, a, pr)
+	if err != nil {
+		return 0, err
+	}
+	if len(d.Jobs) == 0 {
+		r.decided.put(key, inputs)
+		return 0, nil
+	}
+	ran, err := r.reportedBefore(ctx, rr, sha, d.Jobs)
+	if err != nil {
+		return 0, err
+	}
+	if ran {
+		// The jobs ran and the sinker has since deleted them (a pull request idle for
+		// longer than sinker.max_prowjob_age): running them again would test nothing new.
+		log.Debugw("The head's statuses show its jobs ran; not running them again")
+		r.decided.put(key, inputs)
+		return 0, nil
+	}
+	created, err := trigger.CreatePresubmits(ctx, a, pr, d.Jobs)
+	if created > 0 {
+		log.Infow("Created the presubmits of a head whose webhook never arrived", "created", created)
+	}
+	if err != nil {
+		return created, err
+	}
+	r.decided.put(key, inputs)
+	return created, nil
+}
+
+// pullHead is one head commit of one pull request.
+type pullHead struct {
+	number int
+	sha    string
+}
+
+// handledHeads returns the pull request heads of rr that have at least one presubmit
+// ProwJob, from one list call.
+func (r *Resyncer) handledHeads(ctx context.Context, rr repoRef) (map[pullHead]bool, error) {
+	set := labels.Set{
+		prowjobsv1.CreatedByProwLabel: "true",
+		prowjobsv1.TypeLabel:          string(prowjobsv1.PresubmitJob),
+	}
+	// A value the apiserver would not take as a label (a ".github" repository) is left off
+	// the jobs too (jobs.NewPresubmit); then the refs below do all the filtering.
+	for k, v := range map[string]string{prowjobsv1.OrgLabel: rr.org, prowjobsv1.RepoLabel: rr.repo} {
+		if lv := prowjobsv1.LabelValue(v); len(validation.IsValidLabelValue(lv)) == 0 {
+			set[k] = lv
+		}
+	}
+	list, err := r.opts.ProwJobs.List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(set).String()})
+	if err != nil {
+		return nil, fmt.Errorf("list the presubmits of %s/%s: %w", rr.org, rr.repo, err)
+	}
+	heads := map[pullHead]bool{}
+	for i := range list.Items {
+		refs := list.Items[i].Spec.Refs
+		if refs == nil || len(refs.Pulls) == 0 || !strings.EqualFold(refs.Org, rr.org) || !strings.EqualFold(refs.Repo, rr.repo) {
+			continue
+		}
+		heads[pullHead{number: refs.Pulls[0].Number, sha: refs.HeadSHA()}] = true
+	}
+	return heads, nil
+}
+
+// reportedBefore reports whether the head commit carries a status for one of the jobs: they
+// ran for it before, and their ProwJobs are gone.
+func (r *Resyncer) reportedBefore(ctx context.Context, rr repoRef, sha string, jobs []config.Presubmit) (bool, error) {
+	states, err := r.opts.GitHub.GetCombinedStatus(ctx, rr.org, rr.repo, sha)
+	if err != nil {
+		return false, err
+	}
+	for _, job := range jobs {
+		if _, ok := states[job.Context]; ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// decisionInputs is what, besides the head commit, the trigger's decision depends on and a
+// pull request can change without a push: a draft made ready, an ok-to-test label, a new
+// base branch. A remembered decision holds only while these are the same.
+func decisionInputs(pr *gogithub.PullRequest) string {
+	okToTest := slices.ContainsFunc(pr.Labels, func(l *gogithub.Label) bool { return strings.EqualFold(l.GetName(), trigger.LabelOkToTest) })
+	return strconv.FormatBool(pr.GetDraft()) + "|" + strconv.FormatBool(okToTest) + "|" + pr.GetBase().GetRef()
+}
