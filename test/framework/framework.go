@@ -54,6 +54,8 @@ type Env struct {
 
 	stopControllers context.CancelFunc
 	controllersDone chan error
+	// logger is the controllers' logger.
+	logger *zap.SugaredLogger
 }
 
 // Options tune Start.
@@ -120,34 +122,63 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		return env, nil
 	}
 
-	gh, err := github.NewClient(github.Options{BaseURL: env.GitHub.URL()})
-	if err != nil {
+	env.logger = o.Logger
+	if env.logger == nil {
+		env.logger = zap.NewNop().Sugar()
+	}
+	if err := env.StartControllers(); err != nil {
 		return nil, err
 	}
-	logger := o.Logger
+	return env, nil
+}
+
+// StartControllers runs bosun's controllers against the control plane, as Start does unless
+// told NoControllers; it does nothing if they run already. A test that runs controllers of
+// its own on the shared control plane (several replicas, a config of its own) stops these
+// with StopControllers for its duration, so that no third controller acts on its jobs, and
+// starts them again after.
+func (e *Env) StartControllers() error {
+	if e.stopControllers != nil {
+		return nil
+	}
+	gh, err := github.NewClient(github.Options{BaseURL: e.GitHub.URL()})
+	if err != nil {
+		return err
+	}
+	logger := e.logger
 	if logger == nil {
 		logger = zap.NewNop().Sugar()
 	}
 	ctrlCtx, cancel := context.WithCancel(logging.WithLogger(context.Background(), logger))
-	env.stopControllers = cancel
-	env.controllersDone = make(chan error, 1)
+	e.stopControllers = cancel
+	done := make(chan error, 1)
+	e.controllersDone = done
+	cfg := e.Cluster.RESTConfig()
 	go func() {
-		env.controllersDone <- controllermanager.Run(ctrlCtx, cfg, controllermanager.Options{
+		done <- controllermanager.Run(ctrlCtx, cfg, controllermanager.Options{
 			GitHub: gh, PipelineWorkers: 8, ReporterWorkers: 8,
 		})
 	}()
-	return env, nil
+	return nil
+}
+
+// StopControllers stops the controllers StartControllers runs, and waits (a while) for them
+// to return.
+func (e *Env) StopControllers() {
+	if e.stopControllers == nil {
+		return
+	}
+	e.stopControllers()
+	select {
+	case <-e.controllersDone:
+	case <-time.After(10 * time.Second):
+	}
+	e.stopControllers = nil
 }
 
 // Stop stops the controllers, the emulator and the control plane.
 func (e *Env) Stop() {
-	if e.stopControllers != nil {
-		e.stopControllers()
-		select {
-		case <-e.controllersDone:
-		case <-time.After(10 * time.Second):
-		}
-	}
+	e.StopControllers()
 	if e.GitHub != nil {
 		e.GitHub.Close()
 	}

@@ -13,14 +13,17 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
+	kubeclient "knative.dev/pkg/client/injection/kube/client"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
 	"knative.dev/pkg/kmeta"
+	"knative.dev/pkg/logging"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	prowjobclient "github.com/bosun-ci/bosun/pkg/client/injection/client"
 	prowjobinformer "github.com/bosun-ci/bosun/pkg/client/injection/informers/prowjobs/v1/prowjob"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
+	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
 )
 
@@ -41,12 +44,25 @@ type Options struct {
 	// DefaultTimeout is the pipeline timeout of runs whose job sets none; zero leaves it to
 	// Tekton.
 	DefaultTimeout time.Duration
+	// Config, when set, gives the repositories' concurrency limits (tekton's
+	// max_concurrency_per_repo), read at each reconcile; nil caps no repository. Jobs' own
+	// max_concurrency comes from their spec either way.
+	Config config.Getter
 }
 
 // NewController returns a constructor for the pipeline reconciler.
 func NewController(opts Options, clk clock.PassiveClock) func(context.Context, configmap.Watcher) *controller.Impl {
 	return func(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 		pipelineRunInformer := pipelineruninformer.Get(ctx)
+		prowJobInformer := prowjobinformer.Get(ctx)
+		// Added before the informers start, as they must be: the jobs under each
+		// concurrency limit, found without a scan.
+		if err := prowJobInformer.Informer().AddIndexers(cache.Indexers{limitIndex: indexLimitKeys}); err != nil {
+			logging.FromContext(ctx).Fatalw("Cannot index ProwJobs by concurrency limit", "error", err)
+		}
+		active := indexedActiveJobs(prowJobInformer.Informer().GetIndexer())
+		repoMax := repoLimitsOf(opts.Config)
+		prowJobs := prowjobclient.Get(ctx)
 		r := &statusWriter{
 			reconciler: &Reconciler{
 				pipelineClient:    pipelineclient.Get(ctx),
@@ -54,8 +70,15 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 				clock:             clk,
 				cancelStatus:      opts.CancelStatus,
 				runOptions:        resources.Options{CloneTask: opts.CloneTask, DefaultTimeout: opts.DefaultTimeout},
+				repoMax:           repoMax,
+				claims: &claimer{
+					configMaps: kubeclient.Get(ctx).CoreV1().ConfigMaps,
+					prowJobs:   prowJobs,
+					lister:     prowJobInformer.Lister(),
+					active:     active,
+				},
 			},
-			prowJobClient: prowjobclient.Get(ctx),
+			prowJobClient: prowJobs,
 		}
 		impl := prowjobreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
 			return controller.Options{
@@ -70,7 +93,10 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 			impl.Concurrency = opts.Workers
 		}
 
-		prowjobinformer.Get(ctx).Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+		prowJobInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+		// A job that completes or starts may let the next waiting jobs under its limits
+		// take a slot.
+		prowJobInformer.Informer().AddEventHandler((&waker{repoMax: repoMax, active: active, enqueue: impl.EnqueueKey}).handler())
 		// Runs are created by this reconciler, which already holds the new run: only their
 		// changes (Tekton's conditions) and deletions need to bring their job back. Skipping
 		// the add saves a second reconcile of every new job, and the status write conflict
@@ -81,6 +107,20 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 			DeleteFunc: enqueue,
 		})
 		return impl
+	}
+}
+
+// repoLimitsOf reads the repositories' concurrency limits from the current config.
+func repoLimitsOf(get config.Getter) repoLimits {
+	if get == nil {
+		return nil
+	}
+	return func(org, repo string) int {
+		c := get()
+		if c == nil {
+			return 0
+		}
+		return c.Tekton.RepoMaxConcurrency(org, repo)
 	}
 }
 

@@ -27,6 +27,11 @@ type Reconciler struct {
 	cancelStatus pipelinev1.PipelineRunSpecStatus
 	// runOptions shape every PipelineRun: the clone Task and the default timeout.
 	runOptions resources.Options
+	// repoMax gives the max_concurrency_per_repo of a repository; nil means no repository
+	// is capped.
+	repoMax repoLimits
+	// claims takes concurrency slots for jobs under a limit (concurrency.go).
+	claims *claimer
 }
 
 var _ prowjobreconciler.Interface = (*Reconciler)(nil)
@@ -61,6 +66,9 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 			return fmt.Errorf("get PipelineRun %s/%s: %w", pj.Spec.Namespace, pj.Name, err)
 		}
 	case apierrors.IsNotFound(err):
+		if waiting, err := r.takeSlots(ctx, pj); err != nil || waiting {
+			return err
+		}
 		pr, err = r.createPipelineRun(ctx, pj)
 		if err != nil {
 			if isPermanent(err) {
@@ -80,6 +88,27 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 	}
 	pj.Status.PropagatePipelineRunStatus(&pr.Status, observedAt(pr, now))
 	return nil
+}
+
+// takeSlots claims a slot of each concurrency limit pj is subject to, before its run is
+// created. It reports waiting when a limit holds pj back: pj then stays triggered, with no
+// run and a description saying what it waits for, until a slot frees and the waker brings
+// it back. Jobs without limits return at once, with no request made.
+func (r *Reconciler) takeSlots(ctx context.Context, pj *prowjobsv1.ProwJob) (waiting bool, err error) {
+	limits := limitsFor(pj, r.repoMax)
+	if len(limits) == 0 {
+		return false, nil
+	}
+	blocked, err := r.claims.claim(ctx, pj, limits)
+	if err != nil {
+		return false, fmt.Errorf("claim a concurrency slot for %s/%s: %w", pj.Namespace, pj.Name, err)
+	}
+	if blocked == nil {
+		return false, nil
+	}
+	markWaiting(&pj.Status, blocked)
+	logging.FromContext(ctx).Debugw("Waiting for a concurrency slot", "limit", blocked.key, "max", blocked.max)
+	return true, nil
 }
 
 // observedAt dates a run's current state from the run itself rather than the clock: its

@@ -531,10 +531,10 @@ func TestReconcileKindMirrorsRun(t *testing.T) {
 			withStartTime(runStarted), withCompletionTime(runCompleted)),
 		wantStatus: withState(prowjobsv1.FailureState, msgFailed, runCompleted.DeepCopy()),
 	}, {
-		name: "False after cancel: failure with Tekton's message",
+		name: "False after cancel: aborted (stopped on purpose, not failed) with Tekton's message",
 		run: makeRun(t, withCondition(corev1.ConditionFalse, "Cancelled", "PipelineRun \""+jobName+"\" was cancelled"),
 			withStartTime(runStarted), withCompletionTime(runCompleted)),
-		wantStatus: withState(prowjobsv1.FailureState, "PipelineRun \""+jobName+"\" was cancelled", runCompleted.DeepCopy()),
+		wantStatus: withState(prowjobsv1.AbortedState, "PipelineRun \""+jobName+"\" was cancelled", runCompleted.DeepCopy()),
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
