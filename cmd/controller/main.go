@@ -1,15 +1,27 @@
 // Command controller runs bosun's ProwJob reconcilers: ProwJob -> PipelineRun with the status
 // mirrored back, and the GitHub status reporter, which runs only when GitHub credentials (a
 // token or a GitHub App) are configured.
+//
+// With --leader-elect several replicas can run. Each reconciler's ProwJobs are hashed into
+// --leader-elect-buckets buckets, one coordination.k8s.io Lease each (bosun-pipeline.00-of-01,
+// bosun-crier.00-of-01, ...), and only the holder of a bucket's Lease reconciles its jobs; the
+// periodic and garbage-collection loops run in the holder of the bosun-controller-loops Lease.
+// A replica that dies is replaced within --leader-elect-lease-duration plus
+// --leader-elect-retry-period, and the new holder resyncs the bucket, so no job is left
+// without its PipelineRun or its status. The Leases live in --leader-elect-namespace, which
+// defaults to $SYSTEM_NAMESPACE, else $POD_NAMESPACE, else the pod's own namespace, else
+// "default"; the service account needs get, create and update on leases there.
 package main
 
 import (
 	"context"
 	"flag"
 	"log"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +29,7 @@ import (
 	"go.uber.org/zap"
 	"k8s.io/client-go/tools/clientcmd"
 	"knative.dev/pkg/logging"
+	"knative.dev/pkg/system"
 
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/controllermanager"
@@ -34,6 +47,13 @@ func main() {
 		configPath      = flag.String("config-path", "", "bosun config.yaml: tekton settings, garbage collection (optional)")
 		jobConfigPath   = flag.String("job-config-path", "", "job config file or directory (optional)")
 		githubFlags     github.Flags
+		leaderElect     = flag.Bool("leader-elect", false, "elect leaders through Leases so that several replicas can run; off means this replica does all the work")
+		leNamespace     = flag.String("leader-elect-namespace", "", "namespace of the Leases; empty means $SYSTEM_NAMESPACE, else $POD_NAMESPACE, else the pod's namespace, else \"default\"")
+		leIdentity      = flag.String("leader-elect-identity", "", "this replica's name in the Leases; empty means the host name plus a random suffix")
+		leBuckets       = flag.Uint("leader-elect-buckets", 1, "Leases each reconciler's jobs are split into (1-10): more spread the work over the replicas")
+		leLease         = flag.Duration("leader-elect-lease-duration", controllermanager.DefaultLeaseDuration, "how long a Lease holds without renewal: a dead leader is replaced after about this long")
+		leRenew         = flag.Duration("leader-elect-renew-deadline", controllermanager.DefaultRenewDeadline, "how long a leader keeps trying to renew before it gives up its Leases")
+		leRetry         = flag.Duration("leader-elect-retry-period", controllermanager.DefaultRetryPeriod, "how often Leases are tried and renewed")
 	)
 	githubFlags.AddFlags(flag.CommandLine)
 	flag.Parse()
@@ -54,7 +74,20 @@ func main() {
 	cfg.QPS, cfg.Burst = float32(*qps), *burst
 
 	reg := prometheus.NewRegistry()
-	opts := controllermanager.Options{PipelineWorkers: *pipelineWorkers, ReporterWorkers: *reporterWorkers}
+	opts := controllermanager.Options{PipelineWorkers: *pipelineWorkers, ReporterWorkers: *reporterWorkers, Registerer: reg}
+	if *leaderElect {
+		if *leBuckets > math.MaxUint32 {
+			logger.Fatalw("Invalid --leader-elect-buckets", "buckets", *leBuckets)
+		}
+		opts.LeaderElection = &controllermanager.LeaderElectionOptions{
+			Namespace:     leaseNamespace(*leNamespace),
+			Identity:      *leIdentity,
+			Buckets:       uint32(*leBuckets),
+			LeaseDuration: *leLease,
+			RenewDeadline: *leRenew,
+			RetryPeriod:   *leRetry,
+		}
+	}
 	if *configPath != "" {
 		c, err := config.Load(*configPath, *jobConfigPath)
 		if err != nil {
@@ -63,7 +96,6 @@ func main() {
 		opts.CloneTask, opts.DefaultPipelineTimeout = c.Tekton.CloneTask, c.Tekton.DefaultTimeoutDuration()
 		opts.CancelStatus = c.Tekton.CancelStatus
 		opts.Config = func() *config.Config { return c }
-		opts.Registerer = reg
 	}
 	ghOpts, err := githubFlags.Options()
 	if err != nil {
@@ -94,4 +126,27 @@ func serveMetrics(logger *zap.SugaredLogger, addr string, reg *prometheus.Regist
 	if err := http.ListenAndServe(addr, mux); err != nil {
 		logger.Errorw("Metrics server stopped", "error", err)
 	}
+}
+
+// serviceAccountNamespaceFile is where Kubernetes tells a pod its namespace (a variable for
+// the tests).
+var serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// leaseNamespace is the flag's value, else where the controller runs: the Leases belong
+// beside the Deployment, whose RBAC grants them.
+func leaseNamespace(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	for _, env := range []string{system.NamespaceEnvKey, "POD_NAMESPACE"} {
+		if ns := os.Getenv(env); ns != "" {
+			return ns
+		}
+	}
+	if data, err := os.ReadFile(serviceAccountNamespaceFile); err == nil {
+		if ns := strings.TrimSpace(string(data)); ns != "" {
+			return ns
+		}
+	}
+	return "default"
 }

@@ -1,12 +1,14 @@
 // Package controllermanager wires bosun's reconcilers into one process: knative injection
 // informers over a REST config, the pipeline reconciler, the GitHub reporter and the loops
-// driven by the config (periodics, garbage collection). cmd/controller
-// and the integration tests both run it, so the tests exercise the same wiring.
+// driven by the config (periodics, garbage collection), optionally under leader election so
+// that several replicas can run. cmd/controller and the integration tests both run it, so the
+// tests exercise the same wiring.
 package controllermanager
 
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +16,7 @@ import (
 	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
+	kubeclient "knative.dev/pkg/client/injection/kube/client"
 	"knative.dev/pkg/controller"
 	"knative.dev/pkg/injection"
 	"knative.dev/pkg/logging"
@@ -42,12 +45,18 @@ type Options struct {
 	// CancelStatus is the spec.status aborted jobs' runs get; empty means CancelledRunFinally.
 	CancelStatus pipelinev1.PipelineRunSpecStatus
 	// Config, when set, runs the loops that read the config as they go: horologium
-	// (periodics) and the sinker (garbage collection); nil leaves them off.
+	// (periodics) and the sinker (garbage collection), and gives the pipeline reconciler the
+	// repositories' concurrency limits; nil leaves the loops off and caps no repository.
 	Config config.Getter
 	// PeriodicInterval is how often periodics are checked; zero means horologium's default.
 	PeriodicInterval time.Duration
-	// Registerer receives the loops' metrics; nil means they are not exported.
+	// Registerer receives the loops' and the leader election's metrics; nil means they are
+	// not exported.
 	Registerer prometheus.Registerer
+	// LeaderElection, when set, lets several replicas run: each reconciler works only on the
+	// keys of the buckets whose Leases it holds, and the loops run in one replica. nil means
+	// this process does all the work, as a single replica must.
+	LeaderElection *LeaderElectionOptions
 	// Clock stamps status times; nil means the real clock.
 	Clock clock.PassiveClock
 }
@@ -58,49 +67,112 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+	var le LeaderElectionOptions
+	if o.LeaderElection != nil {
+		var err error
+		if le, err = o.LeaderElection.withDefaults(); err != nil {
+			return err
+		}
+		if err := setLeaseNamespace(ctx, le.Namespace); err != nil {
+			return err
+		}
+	}
 	ctx, informers := injection.Default.SetupInformers(ctx, cfg)
-	ctors := []func(ctx context.Context) *controller.Impl{
-		func(ctx context.Context) *controller.Impl {
+	// Each constructor is paired with the name its Leases carry (its agent name).
+	type ctor struct {
+		name string
+		new  func(ctx context.Context) *controller.Impl
+	}
+	ctors := []ctor{{
+		name: pipeline.AgentName,
+		new: func(ctx context.Context) *controller.Impl {
 			return pipeline.NewController(pipeline.Options{
 				Workers:        o.PipelineWorkers,
 				CloneTask:      o.CloneTask,
 				DefaultTimeout: o.DefaultPipelineTimeout,
 				CancelStatus:   o.CancelStatus,
+				Config:         o.Config,
 			}, o.Clock)(ctx, nil)
 		},
-	}
+	}}
 	if o.GitHub != nil {
-		ctors = append(ctors, func(ctx context.Context) *controller.Impl {
+		ctors = append(ctors, ctor{name: crier.AgentName, new: func(ctx context.Context) *controller.Impl {
 			return crier.NewController(crier.Options{Workers: o.ReporterWorkers}, o.GitHub)(ctx, nil)
-		})
+		}})
 	}
+	recorders := newEventRecorders(ctx)
 	impls := make([]*controller.Impl, 0, len(ctors))
-	for _, ctor := range ctors {
-		impls = append(impls, ctor(ctx))
+	for _, c := range ctors {
+		impls = append(impls, c.new(recorders.withRecorder(ctx, c.name)))
 	}
 	if err := controller.StartInformers(ctx.Done(), informers...); err != nil {
 		return fmt.Errorf("start informers: %w", err)
 	}
-	if o.Config != nil {
-		startLoops(ctx, o)
+	if o.LeaderElection == nil {
+		if o.Config != nil {
+			go runLoops(ctx, o, o.Registerer)
+		}
+		logging.FromContext(ctx).Infow("Controllers starting", "controllers", len(impls))
+		return controller.StartAll(ctx, impls...)
 	}
-	logging.FromContext(ctx).Infow("Controllers starting", "controllers", len(impls))
-	return controller.StartAll(ctx, impls...)
+
+	m, err := newLeaderMetrics(o.Registerer)
+	if err != nil {
+		return err
+	}
+	kc := kubeclient.Get(ctx)
+	// runCtx ends everything when one controller fails, as controller.StartAll would.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.Config != nil {
+		if err := runLoopsElected(runCtx, kc, le, o, m); err != nil {
+			return err
+		}
+	}
+	// What controller.StartAll does, with each controller's own election in its context.
+	errs := make(chan error, len(impls))
+	for i, impl := range impls {
+		name := ctors[i].name
+		observeLeadership(ctx, impl, name, le.Identity, m)
+		electCtx := withElection(runCtx, kc, le, name)
+		go func() {
+			if err := impl.Run(electCtx); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	logging.FromContext(ctx).Infow("Controllers starting with leader election", "controllers", len(impls),
+		"identity", le.Identity, "namespace", le.Namespace, "buckets", le.Buckets, "leaseDuration", le.LeaseDuration)
+	var first error
+	for range impls {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
 }
 
-// startLoops runs the periodic loops beside the reconcilers until ctx ends. They are safe to
-// run in several replicas at once (deletes carry UID preconditions, creates deterministic
-// names), so they need no leader election to be correct, only to avoid repeated work.
-func startLoops(ctx context.Context, o Options) {
+// runLoops runs the periodic loops beside the reconcilers until ctx ends, and returns once
+// both stopped. They are safe to run in several replicas at once (deletes carry UID
+// preconditions, creates deterministic names), so leader election only saves repeated work.
+func runLoops(ctx context.Context, o Options, reg prometheus.Registerer) {
 	clients := sinker.Clients{ProwJobs: prowjobclient.Get(ctx), Tekton: pipelineclient.Get(ctx)}
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
+		defer wg.Done()
 		if err := horologium.Run(ctx, o.PeriodicInterval, o.Config, clients.ProwJobs); err != nil {
 			logging.FromContext(ctx).Errorw("Horologium stopped", "error", err)
 		}
 	}()
 	go func() {
-		if err := sinker.Run(ctx, o.Config, clients, o.Registerer); err != nil {
+		defer wg.Done()
+		if err := sinker.Run(ctx, o.Config, clients, reg); err != nil {
 			logging.FromContext(ctx).Errorw("Sinker stopped", "error", err)
 		}
 	}()
+	wg.Wait()
 }
