@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -478,8 +479,7 @@ func (n *node) killContainers() error {
 	return nil
 }
 
-// removeTraces removes what the node leaves outside its processes; it is also what
-// NodeTraces checks.
+// removeTraces removes what the node leaves outside its processes: what NodeTraces checks.
 func (n *node) removeTraces() []error {
 	var errs []error
 	for _, pid := range n.strayProcesses() {
@@ -616,14 +616,9 @@ func mountsUnder(dir string) []string {
 			mounts = append(mounts, mp)
 		}
 	}
-	// Deeper paths are longer: unmount them before their parents.
-	for i := 0; i < len(mounts); i++ {
-		for j := i + 1; j < len(mounts); j++ {
-			if len(mounts[j]) > len(mounts[i]) {
-				mounts[i], mounts[j] = mounts[j], mounts[i]
-			}
-		}
-	}
+	// A mount below another has the longer path: longest first unmounts children before
+	// their parents.
+	sort.SliceStable(mounts, func(i, j int) bool { return len(mounts[i]) > len(mounts[j]) })
 	return mounts
 }
 
