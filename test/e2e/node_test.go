@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -320,4 +321,163 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestRealTektonConcurrency: with max_concurrency 2 and Tekton really running the steps, six
+// pull requests' runs never overlap more than two at a time, start in the order their jobs
+// were created, and all succeed.
+func TestRealTektonConcurrency(t *testing.T) {
+	const ns = "e2e-node-limits"
+	limitedConfig := `prowjob_namespace: ` + ns + `
+pod_namespace: ` + ns + `
+presubmits:
+  acme/widgets:
+  - name: build
+    always_run: true
+    max_concurrency: 2
+    pipeline_run_spec:
+      pipelineSpec:
+        tasks:
+        - name: build
+          taskSpec:
+            steps:
+            - name: build
+              image: ` + localcluster.BusyboxImage + `
+              script: |
+                #!/bin/sh
+                sleep 2
+`
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: true, Logf: t.Logf})
+	if err != nil {
+		if framework.IsNoNode(err) && !framework.NodeRequired() {
+			t.Skipf("no local node: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer func() {
+		env.Stop()
+		if left := env.Cluster.NodeTraces(); len(left) > 0 {
+			t.Errorf("the node left traces on the host: %v", left)
+		}
+	}()
+	if err := env.Cluster.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: limitedConfig, PluginsYAML: pluginConfig, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bosun.Stop()
+
+	// Record the runs' lifetimes from a watch: created, and done when Tekton says so.
+	type span struct{ created, done time.Time }
+	var (
+		spans = map[string]*span{}
+		order []string // run names in creation order, as the watch saw them
+	)
+	w, err := env.Tekton.TektonV1().PipelineRuns(ns).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	const prs = 6
+	for i := 1; i <= prs; i++ {
+		pr := framework.PullRequest{Org: "acme", Repo: "widgets", Number: 100 + i, Author: "alice", Association: "MEMBER",
+			HeadSHA: strings.Repeat(string(rune('0'+i)), 40), BaseRef: "main", BaseSHA: strings.Repeat("d", 40)}
+		body, err := framework.PullRequestPayload("opened", pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := webhook.Send(ctx, http.DefaultClient, bosun.HookURL, "pull_request", "limits-"+strconv.Itoa(i), body, []byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("webhook %d answered %d", i, resp.StatusCode)
+		}
+	}
+
+	maxRunning, finished := 0, 0
+	for finished < prs {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("only %d of %d runs finished: %v", finished, prs, ctx.Err())
+		case ev := <-w.ResultChan():
+			run, ok := ev.Object.(*pipelinev1.PipelineRun)
+			if !ok {
+				continue
+			}
+			s := spans[run.Name]
+			if s == nil {
+				s = &span{created: time.Now()}
+				spans[run.Name] = s
+				order = append(order, run.Name)
+			}
+			if c := run.Status.GetCondition(apis.ConditionSucceeded); c != nil && !c.IsUnknown() && s.done.IsZero() {
+				s.done = time.Now()
+				finished++
+				if !c.IsTrue() {
+					t.Errorf("run %s: %s %s, want success", run.Name, c.Reason, c.Message)
+				}
+			}
+			running := 0
+			for _, other := range spans {
+				if other.done.IsZero() {
+					running++
+				}
+			}
+			maxRunning = max(maxRunning, running)
+		}
+	}
+	if maxRunning > 2 {
+		t.Errorf("up to %d runs of the job at once, want at most max_concurrency 2", maxRunning)
+	}
+	if maxRunning < 2 {
+		t.Errorf("never 2 runs at once (max %d): the limit was not used, the test proves nothing", maxRunning)
+	}
+	// The last runs' results reach their ProwJobs a moment after Tekton writes them.
+	var pjs *prowjobsv1.ProwJobList
+	err = framework.Poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		var err error
+		if pjs, err = env.ProwJobs.ProwV1().ProwJobs(ns).List(ctx, metav1.ListOptions{}); err != nil {
+			return false, err
+		}
+		succeeded := 0
+		for _, pj := range pjs.Items {
+			if pj.Status.State == prowjobsv1.SuccessState {
+				succeeded++
+			}
+		}
+		return len(pjs.Items) == prs && succeeded == prs, nil
+	})
+	if err != nil {
+		t.Fatalf("not all %d ProwJobs succeeded (%+v): %v", prs, pjs, err)
+	}
+	created := map[string]metav1.Time{}
+	// Runs start in the order their ProwJobs were created (creation time, then name: the
+	// timestamps have whole seconds). Jobs admitted together, when both slots free at once,
+	// race to create their runs, so a run may overtake at most max_concurrency-1 older ones.
+	for _, pj := range pjs.Items {
+		created[pj.Name] = pj.CreationTimestamp
+	}
+	older := func(x, y string) bool {
+		a, b := created[x].Time, created[y].Time
+		return a.Before(b) || (a.Equal(b) && x < y)
+	}
+	for i := range order {
+		overtaken := 0
+		for _, later := range order[i+1:] {
+			if older(later, order[i]) {
+				overtaken++
+			}
+		}
+		if overtaken > 1 {
+			t.Errorf("run %s started ahead of %d older jobs, more than a batch of 2 allows: order %v", order[i], overtaken, order)
+		}
+	}
+	t.Logf("6 runs, at most %d at once, started in the order %v", maxRunning, order)
 }
