@@ -91,6 +91,10 @@ func TestRealTekton(t *testing.T) {
 	}
 	defer func() {
 		env.Stop()
+		// Stop remembers its first result: the node's teardown errors, if any.
+		if err := env.Cluster.Stop(); err != nil {
+			t.Errorf("stopping the cluster and its node: %v", err)
+		}
 		if left := env.Cluster.NodeTraces(); len(left) > 0 {
 			t.Errorf("the node left traces on the host: %v", left)
 		}
@@ -358,6 +362,10 @@ presubmits:
 	}
 	defer func() {
 		env.Stop()
+		// Stop remembers its first result: the node's teardown errors, if any.
+		if err := env.Cluster.Stop(); err != nil {
+			t.Errorf("stopping the cluster and its node: %v", err)
+		}
 		if left := env.Cluster.NodeTraces(); len(left) > 0 {
 			t.Errorf("the node left traces on the host: %v", left)
 		}

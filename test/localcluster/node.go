@@ -71,6 +71,8 @@ type node struct {
 	ctr       string
 	preexist  map[string]bool
 	processes []*process // started order: containerd, kubelet, kube-scheduler
+	// leftover is what traces() found right after StopNode's clean-up.
+	leftover []string
 }
 
 // StartNode turns the cluster into a one-node cluster where pods really run: containerd with
@@ -443,6 +445,9 @@ func (c *Cluster) StopNode() error {
 		}
 	}
 	errs = append(errs, n.removeTraces()...)
+	// Checked while the lock is held: once it is released, the next node (another test
+	// package's) makes its own pod cgroups and bridge, which are not this node's traces.
+	n.leftover = n.traces()
 	if n.lock != nil {
 		if len(errs) == 0 {
 			_ = writeLockedDir(n.lock, "") // clean: nothing for the next node to recover
@@ -546,12 +551,13 @@ func (n *node) removeStale() error {
 }
 
 // NodeTraces lists what the last node left on the host after StopNode (or Stop): processes,
-// mounts, pod cgroups, the bridge and host paths it created. Empty means clean.
+// mounts, pod cgroups, the bridge and host paths it created, as StopNode found them before it
+// let another node start. Empty means clean.
 func (c *Cluster) NodeTraces() []string {
 	if c.stoppedNode == nil {
 		return nil
 	}
-	return c.stoppedNode.traces()
+	return c.stoppedNode.leftover
 }
 
 func (n *node) traces() []string {
