@@ -82,39 +82,7 @@ presubmits:
 func TestRealTekton(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: true, Logf: t.Logf})
-	if err != nil {
-		if framework.IsNoNode(err) && !framework.NodeRequired() {
-			t.Skipf("no local node: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer func() {
-		env.Stop()
-		// Stop remembers its first result: the node's teardown errors, if any.
-		if err := env.Cluster.Stop(); err != nil {
-			t.Errorf("stopping the cluster and its node: %v", err)
-		}
-		if left := env.Cluster.NodeTraces(); len(left) > 0 {
-			t.Errorf("the node left traces on the host: %v", left)
-		}
-	}()
-	if err := env.Cluster.CreateNamespace(ctx, nodeNamespace); err != nil {
-		t.Fatal(err)
-	}
-	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: nodeConfig, PluginsYAML: pluginConfig, Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		bosun.Stop()
-		if t.Failed() {
-			for _, path := range append(bosun.Logs(), env.Cluster.WorkDir()+"/tekton-controller.log") {
-				data, _ := os.ReadFile(path)
-				t.Logf("%s:\n%s", path, tail(string(data), 60))
-			}
-		}
-	}()
+	env, bosun := startOnNode(ctx, t, nodeNamespace, nodeConfig)
 	kube := kubernetes.NewForConfigOrDie(env.Cluster.RESTConfig())
 	prowJobs := env.ProwJobs.ProwV1().ProwJobs(nodeNamespace)
 	runs := env.Tekton.TektonV1().PipelineRuns(nodeNamespace)
@@ -226,6 +194,47 @@ func TestRealTekton(t *testing.T) {
 		t.Fatalf("job %s never ended aborted after its run was cancelled: %v", again.Name, err)
 	}
 	assertPodsGone(ctx, t, kube, again.Name)
+}
+
+// startOnNode starts the one-node cluster with Tekton's controller and bosun's binaries with
+// config, and registers their teardown: bosun's and Tekton's logs are printed when the test
+// failed, and the node must stop without errors and without traces on the host.
+func startOnNode(ctx context.Context, t *testing.T, namespace, config string) (*framework.Env, *framework.Binaries) {
+	t.Helper()
+	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: true, Logf: t.Logf})
+	if err != nil {
+		if framework.IsNoNode(err) && !framework.NodeRequired() {
+			t.Skipf("no local node: %v", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		env.Stop()
+		// Stop remembers its first result: the node's teardown errors, if any.
+		if err := env.Cluster.Stop(); err != nil {
+			t.Errorf("stopping the cluster and its node: %v", err)
+		}
+		if left := env.Cluster.NodeTraces(); len(left) > 0 {
+			t.Errorf("the node left traces on the host: %v", left)
+		}
+	})
+	if err := env.Cluster.CreateNamespace(ctx, namespace); err != nil {
+		t.Fatal(err)
+	}
+	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: config, PluginsYAML: pluginConfig, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		bosun.Stop()
+		if t.Failed() {
+			for _, path := range append(bosun.Logs(), env.Cluster.WorkDir()+"/tekton-controller.log") {
+				data, _ := os.ReadFile(path)
+				t.Logf("%s:\n%s", path, tail(string(data), 60))
+			}
+		}
+	})
+	return env, bosun
 }
 
 // assertStep checks the real exit code and output of a run's step container.
@@ -353,31 +362,7 @@ presubmits:
 `
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: true, Logf: t.Logf})
-	if err != nil {
-		if framework.IsNoNode(err) && !framework.NodeRequired() {
-			t.Skipf("no local node: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer func() {
-		env.Stop()
-		// Stop remembers its first result: the node's teardown errors, if any.
-		if err := env.Cluster.Stop(); err != nil {
-			t.Errorf("stopping the cluster and its node: %v", err)
-		}
-		if left := env.Cluster.NodeTraces(); len(left) > 0 {
-			t.Errorf("the node left traces on the host: %v", left)
-		}
-	}()
-	if err := env.Cluster.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: limitedConfig, PluginsYAML: pluginConfig, Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bosun.Stop()
+	env, bosun := startOnNode(ctx, t, ns, limitedConfig)
 
 	// Record the runs' lifetimes from a watch: created, and done when Tekton says so.
 	type span struct{ created, done time.Time }

@@ -101,8 +101,8 @@ func (c *Cluster) StartNode(ctx context.Context, logf func(string, ...any)) (err
 	// A node that died without StopNode (its test binary killed) left its traces; the lock
 	// file names its directory. Holding the lock, nothing else uses them.
 	if stale := readLockedDir(lock); stale != "" && stale != n.dir {
-		if err := (&node{dir: stale}).removeStale(); err != nil {
-			logf("localcluster: cleaning the node a crashed run left in %s: %v", stale, err)
+		if errs := (&node{dir: stale}).removeTraces(); len(errs) > 0 {
+			logf("localcluster: cleaning the node a crashed run left in %s: %v", stale, errors.Join(errs...))
 		}
 	}
 	for _, p := range hostPaths {
@@ -484,14 +484,15 @@ func (n *node) killContainers() error {
 	return nil
 }
 
-// removeTraces removes what the node leaves outside its processes: what NodeTraces checks.
+// removeTraces removes what the node leaves outside its processes, what NodeTraces checks:
+// stray processes (containerd's shims), the containers in pod cgroups and the cgroups, mounts
+// under its directory, the bridge, the kubelet's host paths that did not exist before, and
+// the directory. A node found stale after a crash has no preexist record (nil): its host
+// paths are left, since whether they were there before it is not known.
 func (n *node) removeTraces() []error {
 	var errs []error
 	for _, pid := range n.strayProcesses() {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-	if err := unmountUnder(n.dir); err != nil {
-		errs = append(errs, err)
 	}
 	for _, root := range cgroupRoots() {
 		if !n.preexist[root] {
@@ -500,42 +501,6 @@ func (n *node) removeTraces() []error {
 			}
 		}
 	}
-	if _, err := net.InterfaceByName(bridgeName); err == nil {
-		if out, err := exec.Command("ip", "link", "delete", bridgeName).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("deleting bridge %s: %w: %s", bridgeName, err, out))
-		}
-	}
-	for _, p := range hostPaths {
-		if n.preexist[p] {
-			continue
-		}
-		if err := unmountUnder(p); err != nil {
-			errs = append(errs, err)
-		}
-		if err := os.RemoveAll(p); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	// Everything under the work dir is unmounted now; the cluster's Stop removes the dir.
-	if err := os.RemoveAll(n.dir); err != nil {
-		errs = append(errs, fmt.Errorf("removing %s: %w", n.dir, err))
-	}
-	return errs
-}
-
-// removeStale removes what a node that died without StopNode left: its processes (containerd,
-// shims, the containers in pod cgroups), mounts, cgroups, the bridge and its directory. Host
-// paths are left: whether they existed before that node is not known.
-func (n *node) removeStale() error {
-	for _, pid := range n.strayProcesses() {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-	var errs []error
-	for _, root := range cgroupRoots() {
-		if err := removeCgroupTree(root); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	if err := unmountUnder(n.dir); err != nil {
 		errs = append(errs, err)
 	}
@@ -544,10 +509,24 @@ func (n *node) removeStale() error {
 			errs = append(errs, fmt.Errorf("deleting bridge %s: %w: %s", bridgeName, err, out))
 		}
 	}
-	if err := os.RemoveAll(n.dir); err != nil {
-		errs = append(errs, err)
+	if n.preexist != nil {
+		for _, p := range hostPaths {
+			if n.preexist[p] {
+				continue
+			}
+			if err := unmountUnder(p); err != nil {
+				errs = append(errs, err)
+			}
+			if err := os.RemoveAll(p); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
-	return errors.Join(errs...)
+	// Everything under the directory is unmounted now.
+	if err := os.RemoveAll(n.dir); err != nil {
+		errs = append(errs, fmt.Errorf("removing %s: %w", n.dir, err))
+	}
+	return errs
 }
 
 // NodeTraces lists what the last node left on the host after StopNode (or Stop): processes,
