@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
@@ -378,6 +379,11 @@ presubmits:
 
 	const prs = 6
 	for i := 1; i <= prs; i++ {
+		if i == prs/2+1 {
+			// Creation timestamps have whole seconds: the second half of the jobs is created
+			// in a later second than the first, so that their order is known.
+			time.Sleep(1100 * time.Millisecond)
+		}
 		pr := framework.PullRequest{Org: "acme", Repo: "widgets", Number: 100 + i, Author: "alice", Association: "MEMBER",
 			HeadSHA: strings.Repeat(string(rune('0'+i)), 40), BaseRef: "main", BaseSHA: strings.Repeat("d", 40)}
 		body, err := framework.PullRequestPayload("opened", pr)
@@ -451,15 +457,16 @@ presubmits:
 		t.Fatalf("not all %d ProwJobs succeeded (%+v): %v", prs, pjs, err)
 	}
 	created := map[string]metav1.Time{}
-	// Runs start in the order their ProwJobs were created (creation time, then name: the
-	// timestamps have whole seconds). Jobs admitted together, when both slots free at once,
-	// race to create their runs, so a run may overtake at most max_concurrency-1 older ones.
+	// Runs start in the order their ProwJobs were created. Only a later creation second is
+	// a known order: jobs of the same second are ordered by name, and one of them may be
+	// admitted before a same-second job with a smaller name exists. Jobs admitted together,
+	// when both slots free at once, race to create their runs, so a run may overtake at most
+	// max_concurrency-1 older ones.
 	for _, pj := range pjs.Items {
 		created[pj.Name] = pj.CreationTimestamp
 	}
 	older := func(x, y string) bool {
-		a, b := created[x].Time, created[y].Time
-		return a.Before(b) || (a.Equal(b) && x < y)
+		return created[x].Time.Before(created[y].Time)
 	}
 	for i := range order {
 		overtaken := 0
@@ -472,5 +479,9 @@ presubmits:
 			t.Errorf("run %s started ahead of %d older jobs, more than a batch of 2 allows: order %v", order[i], overtaken, order)
 		}
 	}
-	t.Logf("6 runs, at most %d at once, started in the order %v", maxRunning, order)
+	startedOrder := make([]string, len(order))
+	for i, name := range order {
+		startedOrder[i] = fmt.Sprintf("%s (created %s)", name[:8], created[name].Format("15:04:05"))
+	}
+	t.Logf("6 runs, at most %d at once, started in the order %v", maxRunning, startedOrder)
 }
