@@ -59,6 +59,40 @@ func abortRunning(ctx context.Context, a plugins.Agent, org, repo string, number
 	return errors.Join(errs...)
 }
 
+// supersedeOlder aborts, for each job name in names, every running presubmit of the pull
+// request but the newest (prowjobsv1.CreatedBefore). It runs after this event's jobs exist,
+// and the listing is read from the apiserver after that, so of two events racing to run the
+// same job the one listing last sees both jobs. Each handler aborts only what is older than
+// the newest job it sees, so the newest job of all is never aborted: however many /test
+// comments, redeliveries or hook replicas race, exactly one run of each job survives, and
+// every replica agrees which.
+func supersedeOlder(ctx context.Context, a plugins.Agent, org, repo string, number int, names map[string]bool) error {
+	running, err := runningPresubmits(ctx, a, org, repo, number)
+	if err != nil {
+		return err
+	}
+	newest := map[string]*prowjobsv1.ProwJob{}
+	for i := range running {
+		pj := &running[i]
+		if !names[pj.Spec.Job] {
+			continue
+		}
+		if cur, ok := newest[pj.Spec.Job]; !ok || prowjobsv1.CreatedBefore(cur, pj) {
+			newest[pj.Spec.Job] = pj
+		}
+	}
+	var errs []error
+	for i := range running {
+		pj := &running[i]
+		if keep, ok := newest[pj.Spec.Job]; ok && keep.Name != pj.Name {
+			if err := abortJob(ctx, a, pj, DescriptionSuperseded); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // abortJob marks one job aborted. The controller may be writing the same status (pending,
 // or a result), so a conflict is retried on the fresh object, and a job that finished
 // meanwhile is left as it ended.

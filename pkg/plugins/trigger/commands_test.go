@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -946,6 +947,121 @@ func TestRunAgainSupersedes(t *testing.T) {
 			flush()
 			if diff := cmp.Diff(tc.wantJobs, got); diff != "" {
 				t.Errorf("jobs afterwards (-want, +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// barrierCreator holds every List until n jobs were created: each handler's job exists
+// before any handler looks for older runs to abort, the interleaving of comments that
+// arrive at the same moment.
+type barrierCreator struct {
+	*recordingCreator
+	mu      sync.Mutex
+	pending int
+	ready   chan struct{}
+}
+
+func newBarrierCreator(c *recordingCreator, n int) *barrierCreator {
+	return &barrierCreator{recordingCreator: c, pending: n, ready: make(chan struct{})}
+}
+
+func (b *barrierCreator) Create(ctx context.Context, pj *prowjobsv1.ProwJob, opts metav1.CreateOptions) (*prowjobsv1.ProwJob, error) {
+	out, err := b.recordingCreator.Create(ctx, pj, opts)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending--; b.pending == 0 {
+		close(b.ready)
+	}
+	return out, err
+}
+
+func (b *barrierCreator) List(ctx context.Context, opts metav1.ListOptions) (*prowjobsv1.ProwJobList, error) {
+	select {
+	case <-b.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return b.recordingCreator.List(ctx, opts)
+}
+
+func TestConcurrentRunsLeaveTheNewest(t *testing.T) {
+	// Several deliveries asking for the same job at the same moment: two users' /test e2e,
+	// or /retest and /test e2e, handled at once (by one hook or several replicas).
+	tests := []struct {
+		name   string
+		bodies []string
+		// wantRunning are the jobs still running afterwards, one of each.
+		wantRunning []string
+	}{{
+		name:        "two /test e2e",
+		bodies:      []string{"/test e2e", "/test e2e"},
+		wantRunning: []string{"e2e"},
+	}, {
+		name:        "five /test e2e",
+		bodies:      []string{"/test e2e", "/test e2e", "/test e2e", "/test e2e", "/test e2e"},
+		wantRunning: []string{"e2e"},
+	}, {
+		name:        "/test all and /test unit: one unit, one lint",
+		bodies:      []string{"/test all", "/test unit", "/test all"},
+		wantRunning: []string{"lint", "unit"},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newTestEnv(t, "")
+			seedPullRequest(t, env.gh)
+			creates := 0
+			for _, body := range tc.bodies {
+				creates += len(parseCommands(body, env.agent.Config.PresubmitsFor("acme", "widgets")).named)
+				if body == "/test all" {
+					creates += 2 // unit and lint run for main
+				}
+			}
+			barrier := newBarrierCreator(env.creator, creates)
+			ctx := testContext(t)
+			var wg sync.WaitGroup
+			errs := make([]error, len(tc.bodies))
+			for i, body := range tc.bodies {
+				a := env.agent
+				a.ProwJobs = barrier
+				a.EventGUID = fmt.Sprintf("%s-%d", deliveryID, i+1)
+				handle := handleComment(t, body)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = handle(ctx, a)
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("comment %d: handler error = %v", i+1, err)
+				}
+			}
+			// Exactly one run of each job is left, and it is the newest in the order every
+			// replica computes.
+			all := env.newJobs(0)
+			newest := map[string]*prowjobsv1.ProwJob{}
+			for _, pj := range all {
+				if cur := newest[pj.Spec.Job]; cur == nil || prowjobsv1.CreatedBefore(cur, pj) {
+					newest[pj.Spec.Job] = pj
+				}
+			}
+			var running []string
+			for _, pj := range all {
+				switch {
+				case !pj.Complete():
+					running = append(running, pj.Spec.Job)
+					if newest[pj.Spec.Job].Name != pj.Name {
+						t.Errorf("%s (%s) survived, but it is not the newest run of its job", pj.Name, pj.Spec.Job)
+					}
+				case pj.Status.State != prowjobsv1.AbortedState || pj.Status.Description != DescriptionSuperseded:
+					t.Errorf("%s (%s) ended %s %q, want aborted %q", pj.Name, pj.Spec.Job, pj.Status.State, pj.Status.Description, DescriptionSuperseded)
+				}
+			}
+			slices.Sort(running)
+			if diff := cmp.Diff(tc.wantRunning, running); diff != "" {
+				t.Errorf("running jobs afterwards, of %d created (-want, +got):\n%s", len(all), diff)
 			}
 		})
 	}

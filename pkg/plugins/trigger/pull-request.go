@@ -161,8 +161,8 @@ func (p *plugin) automatic(ctx context.Context, a plugins.Agent, pr *gogithub.Pu
 }
 
 // createPresubmits creates the jobs for refs and returns how many it created (see
-// createAll). With supersede, running instances of the same jobs for the pull request are
-// aborted once the new ones exist: the newest run of a job is the one that counts.
+// createAll). With supersede, only the newest run of each of these jobs on the pull request
+// is left running once the new ones exist (see supersedeOlder).
 func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs, selected []config.Presubmit, retest, supersede bool) (int, error) {
 	if len(selected) == 0 {
 		return 0, nil
@@ -177,13 +177,7 @@ func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs
 	if err != nil || !supersede {
 		return n, err
 	}
-	created := map[string]bool{}
-	for _, pj := range pjs {
-		created[pj.Name] = true
-	}
-	return n, abortRunning(ctx, a, refs.Org, refs.Repo, refs.Pulls[0].Number, func(pj *prowjobsv1.ProwJob) bool {
-		return names[pj.Spec.Job] && !created[pj.Name]
-	}, DescriptionSuperseded)
+	return n, supersedeOlder(ctx, a, refs.Org, refs.Repo, refs.Pulls[0].Number, names)
 }
 
 // PullRequestRefs describes the code a presubmit for pr runs against.

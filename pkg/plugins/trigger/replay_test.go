@@ -55,6 +55,7 @@ func (e *testEnv) seedJobs(t *testing.T, seeds ...seedJob) []*prowjobsv1.ProwJob
 		refs.Pulls[0].Number = s.number
 		refs.Pulls[0].SHA = s.sha
 		pj := jobs.NewPresubmit(e.agent.Config, job, refs, jobs.Options{EventGUID: fmt.Sprintf("earlier-delivery-%d", i), Now: earlier})
+		pj.CreationTimestamp = metav1.NewTime(earlier)
 		pending := metav1.NewTime(earlier.Add(20 * time.Second))
 		pj.Status.PendingTime = &pending
 		switch s.state {

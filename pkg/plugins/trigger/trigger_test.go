@@ -78,7 +78,12 @@ type recordingCreator struct {
 	mu      sync.Mutex
 	created []*prowjobsv1.ProwJob
 	updates int // UpdateStatus calls, failed ones included
+	clock   int // creates so far: the seconds after apiserverStart the last one was stamped
 }
+
+// apiserverStart is the recording creator's clock before its first create, after the
+// seeded jobs' time (earlier).
+var apiserverStart = time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)
 
 func (c *recordingCreator) Create(_ context.Context, pj *prowjobsv1.ProwJob, _ metav1.CreateOptions) (*prowjobsv1.ProwJob, error) {
 	if c.err != nil {
@@ -88,8 +93,13 @@ func (c *recordingCreator) Create(_ context.Context, pj *prowjobsv1.ProwJob, _ m
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.created = append(c.created, pj.DeepCopy())
-	return pj, nil
+	stored := pj.DeepCopy()
+	// The apiserver stamps whole seconds; this one's clock moves a second per create, so
+	// that jobs created one after another are ordered by creation time.
+	c.clock++
+	stored.CreationTimestamp = metav1.NewTime(apiserverStart.Add(time.Duration(c.clock) * time.Second))
+	c.created = append(c.created, stored)
+	return stored.DeepCopy(), nil
 }
 
 func (c *recordingCreator) Get(_ context.Context, name string, _ metav1.GetOptions) (*prowjobsv1.ProwJob, error) {
@@ -651,7 +661,7 @@ func TestPullRequestRefs(t *testing.T) {
 
 func TestCreatedJobs(t *testing.T) {
 	// The jobs a handler creates are the ones pkg/jobs builds for the event's refs, apart
-	// from the build id and start time, which depend on the clock.
+	// from the build id, start time and creation time, which depend on the clock.
 	env := newTestEnv(t, "")
 	e := pullRequestEvent(t, nil)
 	if err := newPlugin().handlePullRequest(testContext(t), env.agent, e); err != nil {
@@ -668,6 +678,7 @@ func TestCreatedJobs(t *testing.T) {
 		want := jobs.NewPresubmit(env.agent.Config, job, refs, jobs.Options{EventGUID: deliveryID, Now: got.Status.StartTime.Time})
 		want.Labels[prowjobsv1.BuildIDLabel] = got.Labels[prowjobsv1.BuildIDLabel]
 		want.Status.BuildID = got.Status.BuildID
+		want.CreationTimestamp = got.CreationTimestamp // the apiserver's, not the hook's
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("ProwJob for %s (-want, +got):\n%s", got.Spec.Job, diff)
 		}

@@ -91,15 +91,6 @@ func markWaiting(s *prowjobsv1.ProwJobStatus, l *limit) {
 // the limits, until it completes.
 func started(pj *prowjobsv1.ProwJob) bool { return pj.Status.PendingTime != nil }
 
-// createdBefore orders jobs by creation: creationTimestamp, then name, since timestamps
-// have whole seconds. Every replica puts the same jobs in the same order.
-func createdBefore(a, b *prowjobsv1.ProwJob) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	return a.Name < b.Name
-}
-
 // limitIndex indexes the ProwJob informer's active tekton-pipeline jobs by
 // "<namespace>/<limit key>", under every limit key they could be subject to, so that the
 // jobs under a limit are found without a scan of every job. Complete jobs are left out: they
@@ -161,7 +152,7 @@ func blockingLimit(pj *prowjobsv1.ProwJob, limits []limit, claims claimSet, acti
 			case o.Name == pj.Name, claims.holdsName(o.Name, l.key):
 			case started(o):
 				occupied++
-			case createdBefore(o, pj):
+			case prowjobsv1.CreatedBefore(o, pj):
 				older++
 			}
 		}
@@ -184,9 +175,9 @@ func waitingHeads(active []*prowjobsv1.ProwJob, max int) []*prowjobsv1.ProwJob {
 	}
 	slices.SortFunc(waiting, func(a, b *prowjobsv1.ProwJob) int {
 		switch {
-		case createdBefore(a, b):
+		case prowjobsv1.CreatedBefore(a, b):
 			return -1
-		case createdBefore(b, a):
+		case prowjobsv1.CreatedBefore(b, a):
 			return 1
 		}
 		return 0

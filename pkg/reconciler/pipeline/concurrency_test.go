@@ -120,30 +120,6 @@ func TestLimitsFor(t *testing.T) {
 	}
 }
 
-func TestCreatedBefore(t *testing.T) {
-	a := makeJob(t, named("b-job", 0))
-	b := makeJob(t, named("a-job", 1))
-	c := makeJob(t, named("c-job", 1))
-	tests := []struct {
-		name string
-		x, y *prowjobsv1.ProwJob
-		want bool
-	}{
-		{"earlier timestamp first, whatever the name", a, b, true},
-		{"later timestamp after", b, a, false},
-		{"same second: by name", b, c, true},
-		{"same second: by name, reversed", c, b, false},
-		{"a job is not before itself", a, a, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := createdBefore(tc.x, tc.y); got != tc.want {
-				t.Errorf("createdBefore(%s, %s) = %t, want %t", tc.x.Name, tc.y.Name, got, tc.want)
-			}
-		})
-	}
-}
-
 // claimOf is a claim of the limits keys by the job of that name, as named() gives it.
 func claimOf(name string, keys ...string) (string, claim) {
 	return name, claim{UID: types.UID("uid-" + name), Limits: keys}
