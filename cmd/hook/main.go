@@ -36,6 +36,7 @@ func main() {
 		kubeconfig     = flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; empty means in-cluster")
 		qps            = flag.Float64("kube-api-qps", 200, "client-side rate limit for apiserver requests")
 		burst          = flag.Int("kube-api-burst", 400, "client-side burst for apiserver requests")
+		bodyBudget     = flag.Int64("max-payload-bytes-in-flight", hook.DefaultMaxBodyBytesInFlight, "bytes of webhook payloads read or handled at once; past it deliveries get 503 with Retry-After")
 		githubFlags    github.Flags
 	)
 	githubFlags.AddFlags(flag.CommandLine)
@@ -99,6 +100,8 @@ func main() {
 		ProwJobs:     prowJobs,
 		Logger:       logger,
 		Metrics:      hook.NewMetrics(reg),
+
+		MaxBodyBytesInFlight: *bodyBudget,
 	})
 
 	// The resync shares the webhook handlers' GitHub client, so its listings revalidate

@@ -7,12 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
-	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap"
 
 	"github.com/bosun-ci/bosun/pkg/config"
@@ -47,12 +44,18 @@ type Options struct {
 	MaxBodyBytes   int64
 	HandleTimeout  time.Duration
 	DeliveryMemory DeliveryMemoryOptions
+	// MaxBodyBytesInFlight bounds the bytes of all bodies being read or handled at once
+	// (default DefaultMaxBodyBytesInFlight; never less than MaxBodyBytes), and BodyWait how
+	// long a delivery waits for room before it is answered 503 (default DefaultBodyWait).
+	MaxBodyBytesInFlight int64
+	BodyWait             time.Duration
 }
 
 // Server handles GitHub webhook deliveries.
 type Server struct {
 	opts       Options
 	deliveries *deliveryMemory
+	bodies     *bodyBudget
 }
 
 // NewServer builds a Server, filling unset options with defaults.
@@ -63,6 +66,12 @@ func NewServer(o Options) *Server {
 	if o.HandleTimeout <= 0 {
 		o.HandleTimeout = DefaultHandleTimeout
 	}
+	if o.MaxBodyBytesInFlight <= 0 {
+		o.MaxBodyBytesInFlight = DefaultMaxBodyBytesInFlight
+	}
+	if o.BodyWait <= 0 {
+		o.BodyWait = DefaultBodyWait
+	}
 	if o.Registry == nil {
 		o.Registry = plugins.Default
 	}
@@ -72,7 +81,11 @@ func NewServer(o Options) *Server {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
-	return &Server{opts: o, deliveries: newDeliveryMemory(o.DeliveryMemory)}
+	return &Server{
+		opts:       o,
+		deliveries: newDeliveryMemory(o.DeliveryMemory),
+		bodies:     newBodyBudget(o.MaxBodyBytesInFlight, o.MaxBodyBytes, o.BodyWait),
+	}
 }
 
 // response is the small JSON body every answer carries.
@@ -83,36 +96,48 @@ type response struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	eventType := r.Header.Get(headerEvent)
-	code, msg := s.serve(r, eventType)
+	code, msg := s.serve(w.Header(), r, eventType)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(response{Message: msg})
 	s.opts.Metrics.observe(eventType, code, time.Since(start))
 }
 
-// serve does the work and returns the HTTP status and message to answer with.
-func (s *Server) serve(r *http.Request, eventType string) (int, string) {
+// serve does the work and returns the HTTP status and message to answer with; header gets
+// the answer's extra headers. Everything that can be refused from the headers alone is
+// refused before the body is read, and the body is read only within the body budget.
+func (s *Server) serve(header http.Header, r *http.Request, eventType string) (int, string) {
 	if r.Method != http.MethodPost {
 		return http.StatusMethodNotAllowed, "webhooks are POSTed"
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over %d bytes", s.opts.MaxBodyBytes)
-		}
-		return http.StatusBadRequest, "cannot read payload"
 	}
 	signature := r.Header.Get(headerSignature)
 	if signature == "" {
 		return http.StatusUnauthorized, "missing " + headerSignature
 	}
-	if err := gogithub.ValidateSignature(signature, body, s.opts.Secret()); err != nil {
-		return http.StatusForbidden, "invalid signature"
+	digest, err := parseSignature(signature)
+	if err != nil {
+		return http.StatusForbidden, err.Error()
 	}
 	guid := r.Header.Get(headerDelivery)
 	if eventType == "" || guid == "" {
 		return http.StatusBadRequest, "missing " + headerEvent + " or " + headerDelivery
+	}
+	body, release, err := s.bodies.read(r.Context(), r)
+	if err != nil {
+		var tooLarge errTooLarge
+		switch {
+		case errors.As(err, &tooLarge):
+			return http.StatusRequestEntityTooLarge, err.Error()
+		case errors.Is(err, errBusy):
+			header.Set("Retry-After", retryAfterSeconds)
+			s.opts.Logger.Warnw("Delivery refused: the payload budget is full", "event-GUID", guid, "event-type", eventType, "content-length", r.ContentLength)
+			return http.StatusServiceUnavailable, err.Error() + ", retry later"
+		}
+		return http.StatusBadRequest, "cannot read payload"
+	}
+	defer release()
+	if !validSignature(digest, body, s.opts.Secret()) {
+		return http.StatusForbidden, "invalid signature"
 	}
 	log := s.opts.Logger.With("event-GUID", guid, "event-type", eventType)
 	if s.deliveries.seen(guid) {

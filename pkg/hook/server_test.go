@@ -3,8 +3,13 @@ package hook_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha512"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"net/http"
@@ -12,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,6 +303,34 @@ func TestServeHTTPRejects(t *testing.T) {
 		},
 		wantCode: http.StatusForbidden,
 	}, {
+		// go-github's ValidateSignature picks the hash from the prefix, so these were taken.
+		name: "SHA-1 HMAC in the SHA-256 header",
+		request: func(t *testing.T, url string) *http.Request {
+			return newDelivery(t, url, body, map[string]string{
+				"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1,
+				"X-Hub-Signature-256": "sha1=" + hmacHex(sha1.New, secret, body),
+			})
+		},
+		wantCode: http.StatusForbidden,
+	}, {
+		name: "SHA-512 HMAC in the SHA-256 header",
+		request: func(t *testing.T, url string) *http.Request {
+			return newDelivery(t, url, body, map[string]string{
+				"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1,
+				"X-Hub-Signature-256": "sha512=" + hmacHex(sha512.New, secret, body),
+			})
+		},
+		wantCode: http.StatusForbidden,
+	}, {
+		name: "SHA-256 HMAC without the prefix",
+		request: func(t *testing.T, url string) *http.Request {
+			return newDelivery(t, url, body, map[string]string{
+				"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1,
+				"X-Hub-Signature-256": strings.TrimPrefix(webhook.Sign(secret, body), "sha256="),
+			})
+		},
+		wantCode: http.StatusForbidden,
+	}, {
 		name: "missing event header",
 		request: func(t *testing.T, url string) *http.Request {
 			return newDelivery(t, url, body, map[string]string{
@@ -349,6 +383,136 @@ func TestServeHTTPRejects(t *testing.T) {
 	}
 }
 
+// hmacHex is the hex HMAC of body under key with hash h.
+func hmacHex(h func() hash.Hash, key, body []byte) string {
+	mac := hmac.New(h, key)
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// countingBody is a request body that counts the bytes read from it.
+type countingBody struct {
+	r    io.Reader
+	read atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.read.Add(int64(n))
+	return n, err
+}
+
+func TestServeHTTPRefusesBeforeReadingTheBody(t *testing.T) {
+	// A request that can be refused from its headers costs no memory for its body: the
+	// attack was many concurrent unsigned 24 MB POSTs.
+	body := fixture(t, "push.json")
+	signed := webhook.Sign(secret, body)
+	tests := []struct {
+		name          string
+		headers       map[string]string
+		contentLength int64 // 0: the body's length
+		wantCode      int
+	}{
+		{name: "no signature", headers: map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1}, wantCode: http.StatusUnauthorized},
+		{name: "SHA-1 signature", headers: map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1, "X-Hub-Signature-256": "sha1=" + hmacHex(sha1.New, secret, body)}, wantCode: http.StatusForbidden},
+		{name: "not hex", headers: map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1, "X-Hub-Signature-256": "sha256=" + strings.Repeat("z", 64)}, wantCode: http.StatusForbidden},
+		{name: "no event header", headers: map[string]string{"X-GitHub-Delivery": delivery1, "X-Hub-Signature-256": signed}, wantCode: http.StatusBadRequest},
+		{name: "declared length over the limit", headers: map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1, "X-Hub-Signature-256": signed}, contentLength: hook.DefaultMaxBodyBytes + 1, wantCode: http.StatusRequestEntityTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := hook.NewServer(hook.Options{
+				Secret:       func() []byte { return secret },
+				Registry:     &plugins.Registry{},
+				Config:       func() *config.Config { return &config.Config{} },
+				PluginConfig: func() *plugins.Configuration { return &plugins.Configuration{} },
+			})
+			b := &countingBody{r: bytes.NewReader(body)}
+			req := httptest.NewRequest(http.MethodPost, "/hook", b)
+			req.ContentLength = int64(len(body))
+			if tc.contentLength != 0 {
+				req.ContentLength = tc.contentLength
+			}
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != tc.wantCode {
+				t.Errorf("status = %d %q, want %d", rec.Code, rec.Body.String(), tc.wantCode)
+			}
+			if n := b.read.Load(); n != 0 {
+				t.Errorf("%d bytes of the body were read before the request was refused", n)
+			}
+		})
+	}
+}
+
+func TestServeHTTPBodyBudget(t *testing.T) {
+	// The bytes of bodies held at once are bounded: a delivery that does not fit waits a
+	// little, then is told to come back, and one that fits once room is free is handled.
+	const budget = 64 << 10
+	log := &callLog{}
+	srv := newTestServer(t, registry(t, recordingPlugin("recorder", log, nil)), "plugins:\n  acme: [recorder]\n",
+		func(o *hook.Options) {
+			o.MaxBodyBytes = budget
+			o.MaxBodyBytesInFlight = budget
+			o.BodyWait = 100 * time.Millisecond
+		})
+
+	// A slow delivery declares the whole budget and sends its body bit by bit.
+	pr, pw := io.Pipe()
+	slow, err := http.NewRequest(http.MethodPost, srv.url, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.ContentLength = budget
+	slow.Header.Set("X-GitHub-Event", "push")
+	slow.Header.Set("X-GitHub-Delivery", delivery1)
+	slow.Header.Set("X-Hub-Signature-256", "sha256="+strings.Repeat("0", 64))
+	slowDone := make(chan answer, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(slow)
+		if err != nil {
+			slowDone <- answer{Message: err.Error()}
+			return
+		}
+		slowDone <- readAnswer(t, resp)
+	}()
+	// The hook reads the body only once it has reserved room for it: when the first byte
+	// is taken, the budget is full.
+	if _, err := pw.Write([]byte("{")); err != nil {
+		t.Fatalf("write the slow body: %v", err)
+	}
+
+	body := fixture(t, "push.json")
+	resp, err := http.DefaultClient.Do(newDelivery(t, srv.url, body, map[string]string{
+		"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery2, "X-Hub-Signature-256": webhook.Sign(secret, body),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	retryAfter := resp.Header.Get("Retry-After")
+	if got := readAnswer(t, resp); got.Code != http.StatusServiceUnavailable || retryAfter == "" {
+		t.Errorf("while the budget is full: status = %d %q, Retry-After %q; want 503 with a Retry-After", got.Code, got.Message, retryAfter)
+	}
+
+	// The slow body ends; its wrong signature is refused and its room given back.
+	if _, err := pw.Write(bytes.Repeat([]byte(" "), budget-1)); err != nil {
+		t.Fatalf("write the slow body: %v", err)
+	}
+	_ = pw.Close()
+	if a := <-slowDone; a.Code != http.StatusForbidden {
+		t.Errorf("slow delivery: status = %d %q, want 403", a.Code, a.Message)
+	}
+	if got := send(t, srv.url, "push", delivery2, body, secret); got.Code != http.StatusOK {
+		t.Errorf("after the budget freed: status = %d %q, want 200", got.Code, got.Message)
+	}
+	if calls := log.get(); len(calls) != 1 {
+		t.Errorf("handler runs = %v, want one for the accepted delivery", calls)
+	}
+}
+
 // newDelivery builds a POST of body to url with exactly the given headers.
 func newDelivery(t *testing.T, url string, body []byte, headers map[string]string) *http.Request {
 	t.Helper()
@@ -367,11 +531,14 @@ func TestServeHTTPBodyLimit(t *testing.T) {
 	tests := []struct {
 		name     string
 		size     int
+		chunked  bool // sent without Content-Length
 		wantCode int
 	}{
 		{name: "at the limit", size: 512, wantCode: http.StatusBadRequest}, // read, then not valid JSON
 		{name: "one byte over", size: 513, wantCode: http.StatusRequestEntityTooLarge},
 		{name: "far over", size: 64 << 10, wantCode: http.StatusRequestEntityTooLarge},
+		{name: "one byte over, length not declared", size: 513, chunked: true, wantCode: http.StatusRequestEntityTooLarge},
+		{name: "at the limit, length not declared", size: 512, chunked: true, wantCode: http.StatusBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,7 +546,17 @@ func TestServeHTTPBodyLimit(t *testing.T) {
 			srv := newTestServer(t, registry(t, recordingPlugin("recorder", log, nil)), "plugins:\n  acme: [recorder]\n",
 				func(o *hook.Options) { o.MaxBodyBytes = 512 })
 			body := bytes.Repeat([]byte("x"), tc.size)
-			got := send(t, srv.url, "push", delivery1, body, secret)
+			var got answer
+			if tc.chunked {
+				req := newDelivery(t, srv.url, nil, map[string]string{
+					"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery1, "X-Hub-Signature-256": webhook.Sign(secret, body),
+				})
+				req.Body = io.NopCloser(bytes.NewReader(body))
+				req.ContentLength = -1
+				got = do(t, req)
+			} else {
+				got = send(t, srv.url, "push", delivery1, body, secret)
+			}
 			if got.Code != tc.wantCode {
 				t.Errorf("status = %d %q, want %d", got.Code, got.Message, tc.wantCode)
 			}
