@@ -24,8 +24,13 @@ var nameSpace = uuid.MustParse("5b0e2f0a-1d43-4c1e-9a7e-b05a7c1f00d1")
 
 // Options carry what an event adds to a job beyond its config and refs.
 type Options struct {
-	// EventGUID is the X-GitHub-Delivery id of the event; it keys the job's name.
+	// EventGUID is the X-GitHub-Delivery id of the event; it keys the job's name unless
+	// NameKey is set, and fills the event-GUID label.
 	EventGUID string
+	// NameKey, when set, keys the job's name instead of EventGUID: the trigger names the
+	// automatic runs of a pull request head after the pull request, so that every event and
+	// every resync that would run them arrives at the same names.
+	NameKey string
 	// Now is the job's start time.
 	Now time.Time
 	// Retest marks jobs created by /retest.
@@ -44,7 +49,11 @@ func Name(eventGUID, job, sha string) string {
 
 // NewPresubmit builds the ProwJob for a presubmit on the pull request in refs.
 func NewPresubmit(cfg *config.Config, job config.Presubmit, refs prowjobsv1.Refs, o Options) *prowjobsv1.ProwJob {
-	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PresubmitJob, &refs, Name(o.EventGUID, job.Name, refs.HeadSHA()), o)
+	key := o.EventGUID
+	if o.NameKey != "" {
+		key = o.NameKey
+	}
+	pj := newProwJob(cfg, job.JobBase, prowjobsv1.PresubmitJob, &refs, Name(key, job.Name, refs.HeadSHA()), o)
 	pj.Spec.Context = job.Context
 	pj.Spec.Report = !job.SkipReport
 	pj.Spec.RerunCommand = job.RerunCommand

@@ -1,9 +1,10 @@
 // Package resync recovers pull request events the hook never received. GitHub does not retry
 // a failed webhook delivery, so a push that arrived while the hook was down, or whose delivery
 // was lost on the way, would leave its commit untested. A pass lists each configured
-// repository's open pull requests and, for each head commit that has no presubmit ProwJob,
-// makes the decision the trigger makes for a pull_request event (trigger.DecidePresubmits)
-// and creates the jobs.
+// repository's open pull requests and, for each head commit that lacks a ProwJob for a job
+// that could run by itself, makes the decision the trigger makes for a pull_request event
+// (trigger.DecidePresubmits) and creates the jobs it selects that are missing: all of them
+// when the webhook never arrived, the rest when the hook failed halfway through it.
 //
 // A pass is cheap when nothing changed: one listing per repository, answered 304 from the
 // GitHub client's ETag cache (free of rate limit), and one ProwJob list per repository from
@@ -39,13 +40,14 @@ import (
 // resync creates and fills their event-GUID label (see eventGUID).
 const EventGUIDPrefix = "resync"
 
-// eventGUID is the delivery id a resync uses for a pull request: "resync_<org>_<repo>_<n>".
-// It depends on nothing a replica could see differently, so every replica's pass derives the
-// same job names (jobs.Name: delivery, job, commit) and the apiserver refuses the second
-// create. It names the pull request, not just "resync", because two pull requests can share
-// a head commit (one branch proposed to two base branches, or to a fork and its upstream),
-// and their jobs must not share names. GitHub org names have no "_" and the number has
-// none, so the id is unambiguous; every part is valid in a label value.
+// eventGUID is the delivery id a resync uses for a pull request: "resync_<org>_<repo>_<n>",
+// in the event-GUID label of the jobs it creates. Their names come from the pull request and
+// head, as those of the webhooks' automatic runs do (trigger.AutomaticNameKey), so a resync,
+// the webhook it stands in for, a redelivery of that webhook and another replica's resync
+// all arrive at the same names and the apiserver refuses the second create. A job run again
+// after it was superseded is named after this id, which depends on nothing a replica could
+// see differently either. GitHub org names have no "_" and the number has none, so the id
+// is unambiguous; every part is valid in a label value.
 func eventGUID(org, repo string, number int) string {
 	return EventGUIDPrefix + "_" + org + "_" + repo + "_" + strconv.Itoa(number)
 }
@@ -219,11 +221,13 @@ func (r *Resyncer) syncRepo(ctx context.Context, cfg *config.Config, pluginCfg *
 
 // syncPullRequest creates the presubmits of pr's head if nothing ran for it yet, and returns
 // how many it created.
-func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, pluginCfg *plugins.Configuration, rr repoRef, pr *gogithub.PullRequest, handled map[pullHead]bool, now time.Time) (int, error) {
+func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, pluginCfg *plugins.Configuration, rr repoRef, pr *gogithub.PullRequest, handled map[pullHead]map[string]bool, now time.Time) (int, error) {
 	sha := pr.GetHead().GetSHA()
-	// Any presubmit for the head counts, whichever event created it and however it ended:
-	// an aborted run was cancelled on purpose and must not come back.
-	if sha == "" || pr.GetState() != "open" || handled[pullHead{number: pr.GetNumber(), sha: sha}] {
+	// A job with a ProwJob for the head counts, whichever event created it and however it
+	// ended: an aborted run was cancelled on purpose and must not come back. A head with a
+	// ProwJob for every job that could run by itself needs no decision and no GitHub call.
+	present := handled[pullHead{number: pr.GetNumber(), sha: sha}]
+	if sha == "" || pr.GetState() != "open" || allPresent(cfg.PresubmitsFor(rr.org, rr.repo), pr.GetBase().GetRef(), present) {
 		return 0, nil
 	}
 	if updated := pr.GetUpdatedAt().Time; !updated.IsZero() && now.Sub(updated) < cfg.Resync.GracePeriodDuration() {
@@ -250,24 +254,33 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 	if err != nil {
 		return 0, err
 	}
-	if len(d.Jobs) == 0 {
+	// The jobs the event would have run that have no ProwJob: all of them when its webhook
+	// never arrived, some when the hook failed halfway through it (an apiserver outage).
+	var missing []config.Presubmit
+	for _, job := range d.Jobs {
+		if !present[job.Name] {
+			missing = append(missing, job)
+		}
+	}
+	if len(missing) == 0 {
 		r.decided.put(key, inputs)
 		return 0, nil
 	}
-	ran, err := r.reportedBefore(ctx, rr, sha, d.Jobs)
+	missing, err = r.notReportedBefore(ctx, rr, sha, missing)
 	if err != nil {
 		return 0, err
 	}
-	if ran {
+	if len(missing) == 0 {
 		// The jobs ran and the sinker has since deleted them (a pull request idle for
 		// longer than sinker.max_prowjob_age): running them again would test nothing new.
 		log.Debugw("The head's statuses show its jobs ran; not running them again")
 		r.decided.put(key, inputs)
 		return 0, nil
 	}
-	created, err := trigger.CreatePresubmits(ctx, a, pr, d.Jobs)
+	created, err := trigger.CreatePresubmits(ctx, a, pr, missing)
 	if created > 0 {
-		log.Infow("Created the presubmits of a head whose webhook never arrived", "created", created)
+		log.Infow("Created the presubmits of a head whose webhook never arrived or was handled only in part",
+			"created", created, "present", len(present))
 	}
 	if err != nil {
 		return created, err
@@ -282,9 +295,20 @@ type pullHead struct {
 	sha    string
 }
 
-// handledHeads returns the pull request heads of rr that have at least one presubmit
-// ProwJob, from one list call.
-func (r *Resyncer) handledHeads(ctx context.Context, rr repoRef) (map[pullHead]bool, error) {
+// allPresent reports whether every presubmit that could run by itself on baseRef (always_run,
+// or with run_if_changed / skip_if_only_changed) has a ProwJob among present.
+func allPresent(presubmits []config.Presubmit, baseRef string, present map[string]bool) bool {
+	for _, job := range presubmits {
+		if (job.AlwaysRun || job.HasChangeMatcher()) && job.CouldRun(baseRef) && !present[job.Name] {
+			return false
+		}
+	}
+	return true
+}
+
+// handledHeads returns, for the pull request heads of rr that have presubmit ProwJobs, the
+// names of those jobs, from one list call.
+func (r *Resyncer) handledHeads(ctx context.Context, rr repoRef) (map[pullHead]map[string]bool, error) {
 	set := labels.Set{
 		prowjobsv1.CreatedByProwLabel: "true",
 		prowjobsv1.TypeLabel:          string(prowjobsv1.PresubmitJob),
@@ -300,30 +324,41 @@ func (r *Resyncer) handledHeads(ctx context.Context, rr repoRef) (map[pullHead]b
 	if err != nil {
 		return nil, fmt.Errorf("list the presubmits of %s/%s: %w", rr.org, rr.repo, err)
 	}
-	heads := map[pullHead]bool{}
+	heads := map[pullHead]map[string]bool{}
 	for i := range list.Items {
 		refs := list.Items[i].Spec.Refs
 		if refs == nil || len(refs.Pulls) == 0 || !strings.EqualFold(refs.Org, rr.org) || !strings.EqualFold(refs.Repo, rr.repo) {
 			continue
 		}
-		heads[pullHead{number: refs.Pulls[0].Number, sha: refs.HeadSHA()}] = true
+		// A run aborted as superseded does not count: on the head of an open pull request
+		// that means it was closed or made a draft and has come back, and the job runs
+		// again (as the reopened or ready_for_review event does).
+		if st := list.Items[i].Status; st.State == prowjobsv1.AbortedState && st.Description == trigger.DescriptionSuperseded {
+			continue
+		}
+		head := pullHead{number: refs.Pulls[0].Number, sha: refs.HeadSHA()}
+		if heads[head] == nil {
+			heads[head] = map[string]bool{}
+		}
+		heads[head][list.Items[i].Spec.Job] = true
 	}
 	return heads, nil
 }
 
-// reportedBefore reports whether the head commit carries a status for one of the jobs: they
-// ran for it before, and their ProwJobs are gone.
-func (r *Resyncer) reportedBefore(ctx context.Context, rr repoRef, sha string, jobs []config.Presubmit) (bool, error) {
+// notReportedBefore returns the jobs that have no status on the head commit: the others ran
+// for it before, and their ProwJobs are gone.
+func (r *Resyncer) notReportedBefore(ctx context.Context, rr repoRef, sha string, jobs []config.Presubmit) ([]config.Presubmit, error) {
 	states, err := r.opts.GitHub.GetCombinedStatus(ctx, rr.org, rr.repo, sha)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
+	var out []config.Presubmit
 	for _, job := range jobs {
-		if _, ok := states[job.Context]; ok {
-			return true, nil
+		if _, ok := states[job.Context]; !ok {
+			out = append(out, job)
 		}
 	}
-	return false, nil
+	return out, nil
 }
 
 // decisionInputs is what, besides the head commit, the trigger's decision depends on and a

@@ -27,6 +27,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/plugins/trigger"
 	"github.com/bosun-ci/bosun/test/fakegithub"
 )
 
@@ -180,20 +181,28 @@ func (e *testEnv) seedJob(t *testing.T, org, repo string, number int, job, sha s
 }
 
 // jobs returns the ProwJobs as "org/repo#number job sha[:8] event-GUID", sorted, and checks
-// that the resync's are named after their pull request's delivery id.
+// that the resync's are named as the webhooks' automatic runs of the head are.
 func (e *testEnv) jobs(t *testing.T) []string {
 	t.Helper()
 	list, err := e.clientset.ProwV1().ProwJobs(namespace).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	byName := map[string]prowjobsv1.ProwJob{}
+	for _, pj := range list.Items {
+		byName[pj.Name] = pj
+	}
 	var out []string
 	for _, pj := range list.Items {
 		r := pj.Spec.Refs
 		out = append(out, fmt.Sprintf("%s/%s#%d %s %s %s", r.Org, r.Repo, r.Pulls[0].Number, pj.Spec.Job, r.HeadSHA()[:8], pj.Labels[prowjobsv1.EventGUIDLabel]))
 		if guid := pj.Labels[prowjobsv1.EventGUIDLabel]; strings.HasPrefix(guid, EventGUIDPrefix) {
-			if want := jobs.Name(eventGUID(r.Org, r.Repo, r.Pulls[0].Number), pj.Spec.Job, r.HeadSHA()); pj.Name != want {
-				t.Errorf("resync job %s is named %s, want %s", pj.Spec.Job, pj.Name, want)
+			// Named as the automatic run of the head is, or, when that run was superseded,
+			// after the resync's delivery id.
+			auto := jobs.Name(trigger.AutomaticNameKey(r.Org, r.Repo, r.Pulls[0].Number), pj.Spec.Job, r.HeadSHA())
+			superseded := byName[auto].Status.Description == trigger.DescriptionSuperseded
+			if again := jobs.Name(guid, pj.Spec.Job, r.HeadSHA()); pj.Name != auto && !(superseded && pj.Name == again) {
+				t.Errorf("resync job %s is named %s, want %s (or %s after a superseded run)", pj.Spec.Job, pj.Name, auto, again)
 			}
 		}
 	}
@@ -235,6 +244,12 @@ func TestSyncCreatesMissingPresubmits(t *testing.T) {
 	// A webhook created the jobs of #2's head, and one was cancelled since: that settles it.
 	e.gh.AddPullRequest("acme", "widgets", pullRequest("acme", "widgets", 2, withJobs))
 	e.seedJob(t, "acme", "widgets", 2, "unit", withJobs, prowjobsv1.AbortedState)
+	e.seedJob(t, "acme", "widgets", 2, "lint", withJobs, prowjobsv1.SuccessState)
+	// #7's webhook was handled halfway: lint was created, then the apiserver failed before
+	// unit. Only unit is missing.
+	half := headSHA(t, "7")
+	e.gh.AddPullRequest("acme", "widgets", pullRequest("acme", "widgets", 7, half))
+	e.seedJob(t, "acme", "widgets", 7, "lint", half, prowjobsv1.PendingState)
 	// #3 has jobs only for a commit before its head.
 	e.gh.AddPullRequest("acme", "widgets", pullRequest("acme", "widgets", 3, older))
 	e.seedJob(t, "acme", "widgets", 3, "unit", oldSHA, prowjobsv1.SuccessState)
@@ -257,6 +272,7 @@ func TestSyncCreatesMissingPresubmits(t *testing.T) {
 		"acme/gadgets#1 unit " + noJobs[:8] + " resync_acme_gadgets_1",
 		"acme/widgets#1 lint " + noJobs[:8] + " resync_acme_widgets_1",
 		"acme/widgets#1 unit " + noJobs[:8] + " resync_acme_widgets_1",
+		"acme/widgets#2 lint " + withJobs[:8] + " webhook-" + withJobs[:8],
 		"acme/widgets#2 unit " + withJobs[:8] + " webhook-" + withJobs[:8],
 		"acme/widgets#3 lint " + oldSHA[:8] + " webhook-" + oldSHA[:8],
 		"acme/widgets#3 lint " + older[:8] + " resync_acme_widgets_3",
@@ -264,16 +280,18 @@ func TestSyncCreatesMissingPresubmits(t *testing.T) {
 		"acme/widgets#3 unit " + older[:8] + " resync_acme_widgets_3",
 		"acme/widgets#4 docs " + docs[:8] + " resync_acme_widgets_4",
 		"acme/widgets#4 unit " + docs[:8] + " resync_acme_widgets_4",
+		"acme/widgets#7 lint " + half[:8] + " webhook-" + half[:8],
+		"acme/widgets#7 unit " + half[:8] + " resync_acme_widgets_7",
 	}
 	if diff := cmp.Diff(want, e.jobs(t)); diff != "" {
 		t.Errorf("ProwJobs (-want, +got):\n%s", diff)
 	}
-	wantReport := Report{Repos: 2, PullRequests: 6, Created: 7, SkippedOrgs: []string{"huge"}}
+	wantReport := Report{Repos: 2, PullRequests: 7, Created: 8, SkippedOrgs: []string{"huge"}}
 	if diff := cmp.Diff(wantReport, report); diff != "" {
 		t.Errorf("report (-want, +got):\n%s", diff)
 	}
-	if got := counter(t, e.reg, "bosun_resync_jobs_created_total", ""); got != 7 {
-		t.Errorf("bosun_resync_jobs_created_total = %v, want 7", got)
+	if got := counter(t, e.reg, "bosun_resync_jobs_created_total", ""); got != 8 {
+		t.Errorf("bosun_resync_jobs_created_total = %v, want 8", got)
 	}
 	if got := counter(t, e.reg, "bosun_resync_passes_total", "ok"); got != 1 {
 		t.Errorf(`bosun_resync_passes_total{result="ok"} = %v, want 1`, got)
@@ -313,6 +331,26 @@ func TestSyncSecondPassCostsOnlyRevalidations(t *testing.T) {
 	}
 	if got := len(e.jobs(t)); got != 2 {
 		t.Errorf("%d ProwJobs after two passes, want 2", got)
+	}
+}
+
+func TestSyncHeadsWithAllTheirJobsCostNoGitHubCall(t *testing.T) {
+	// A fresh hook (nothing decided yet) over pull requests whose heads have a ProwJob for
+	// every job that could run by itself spends only the listings.
+	e := newTestEnv(t, "", "")
+	for n := 1; n <= 3; n++ {
+		sha := headSHA(t, fmt.Sprint(n))
+		e.gh.AddPullRequest("acme", "widgets", pullRequest("acme", "widgets", n, sha))
+		for _, job := range []string{"unit", "lint", "docs"} {
+			e.seedJob(t, "acme", "widgets", n, job, sha, prowjobsv1.SuccessState)
+		}
+	}
+	if got := e.sync(t).Created; got != 0 {
+		t.Errorf("created %d jobs, want 0", got)
+	}
+	want := []string{"GET /repos/acme/gadgets/pulls 200", "GET /repos/acme/widgets/pulls 200"}
+	if diff := cmp.Diff(want, e.calls()); diff != "" {
+		t.Errorf("GitHub calls (-want, +got):\n%s", diff)
 	}
 }
 
@@ -518,4 +556,39 @@ func metricsNamed(t *testing.T, reg *prometheus.Registry, name string) []*dto.Me
 		}
 	}
 	return nil
+}
+
+func TestSyncRunsAgainWhatWasSuperseded(t *testing.T) {
+	// #1 was closed (its runs aborted as superseded) and reopened, and the reopened event
+	// was handled halfway: unit runs again, lint does not. A cancelled run stays cancelled.
+	e := newTestEnv(t, "", "")
+	sha := headSHA(t, "1")
+	e.gh.AddPullRequest("acme", "widgets", pullRequest("acme", "widgets", 1, sha))
+	key := trigger.AutomaticNameKey("acme", "widgets", 1)
+	for _, j := range []struct{ job, description string }{
+		{"lint", trigger.DescriptionSuperseded},
+		{"unit", trigger.DescriptionSuperseded},
+	} {
+		cfgJob := e.cfg.PresubmitsFor("acme", "widgets")[0]
+		cfgJob.Name = j.job
+		refs := prowjobsv1.Refs{Org: "acme", Repo: "widgets", BaseRef: "main", BaseSHA: baseSHA, Pulls: []prowjobsv1.Pull{{Number: 1, SHA: sha}}}
+		pj := jobs.NewPresubmit(e.cfg, cfgJob, refs, jobs.Options{EventGUID: "opened", NameKey: key, Now: now})
+		pj.Status.State, pj.Status.Description = prowjobsv1.AbortedState, j.description
+		if _, err := e.clientset.ProwV1().ProwJobs(namespace).Create(context.Background(), pj, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.seedJob(t, "acme", "widgets", 1, "unit", sha, prowjobsv1.PendingState) // from the reopened event
+	if got := e.sync(t).Created; got != 1 {
+		t.Errorf("created %d jobs, want 1 (lint)", got)
+	}
+	want := []string{
+		"acme/widgets#1 lint " + sha[:8] + " opened",
+		"acme/widgets#1 lint " + sha[:8] + " resync_acme_widgets_1",
+		"acme/widgets#1 unit " + sha[:8] + " opened",
+		"acme/widgets#1 unit " + sha[:8] + " webhook-" + sha[:8],
+	}
+	if diff := cmp.Diff(want, e.jobs(t)); diff != "" {
+		t.Errorf("ProwJobs (-want, +got):\n%s", diff)
+	}
 }

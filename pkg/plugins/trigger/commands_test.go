@@ -189,6 +189,9 @@ type flowCase struct {
 	wantSHA  string
 	// wantRetest says the created jobs carry the /retest label.
 	wantRetest bool
+	// automatic says the created jobs are a pull request event's automatic runs, named
+	// after the pull request and head.
+	automatic bool
 	// wantSeeded are the running jobs afterwards, in order (see jobStates).
 	wantSeeded []string
 	// wantLabels are the labels on #42 afterwards.
@@ -225,7 +228,7 @@ func checkFlow(t *testing.T, tc flowCase) {
 	if diff := cmp.Diff(tc.wantJobs, jobNames(created)); diff != "" {
 		t.Errorf("created jobs (-want, +got):\n%s", diff)
 	}
-	checkCreated(t, created, tc.wantSHA)
+	checkCreated(t, created, tc.wantSHA, tc.automatic)
 	for _, pj := range created {
 		if got := pj.Labels[prowjobsv1.RetestLabel] == "true"; got != tc.wantRetest {
 			t.Errorf("job %s has the %s label: %v, want %v", pj.Spec.Job, prowjobsv1.RetestLabel, got, tc.wantRetest)
@@ -384,23 +387,27 @@ func TestChangedFilesSelection(t *testing.T) {
 		name:      "code change: e2e runs, docs-lint does not",
 		seed:      withFiles("fetcher/fetcher.go", "fetcher/retry_test.go"),
 		handle:    handlePR(t),
+		automatic: true,
 		wantJobs:  []string{"presubmit e2e", "presubmit unit"},
 		wantCalls: []string{filesCall},
 	}, {
 		name:      "docs-only change: docs-lint runs, e2e is skipped",
 		seed:      withFiles("docs/retry.md", "README.md"),
 		handle:    handlePR(t),
+		automatic: true,
 		wantJobs:  []string{"presubmit docs-lint", "presubmit unit"},
 		wantCalls: []string{filesCall},
 	}, {
 		name:      "code and docs: both run",
 		seed:      withFiles("README.md", "fetcher/fetcher.go"),
 		handle:    handlePR(t),
+		automatic: true,
 		wantJobs:  []string{"presubmit docs-lint", "presubmit e2e", "presubmit unit"},
 		wantCalls: []string{filesCall},
 	}, {
 		name:      "no changed files: neither kind runs",
 		handle:    handlePR(t),
+		automatic: true,
 		wantJobs:  []string{"presubmit unit"},
 		wantCalls: []string{filesCall},
 	}, {
@@ -537,11 +544,13 @@ func TestOkToTest(t *testing.T) {
 		seed: untrustedPR(t, "ok-to-test"),
 		handle: handleFixture(t, "pull_request", "pull_request_synchronize.json",
 			prAuthor("mallory", "FIRST_TIME_CONTRIBUTOR"), prLabels("ok-to-test")),
+		automatic:  true,
 		wantJobs:   []string{"presubmit lint", "presubmit unit"},
 		wantSHA:    secondSHA,
 		wantLabels: []string{"ok-to-test"},
 	}, {
 		name:       "/ok-to-test by a collaborator: labels swapped, jobs run",
+		automatic:  true,
 		seed:       untrustedPR(t, "needs-ok-to-test"),
 		handle:     handleComment(t, "/ok-to-test"),
 		wantJobs:   []string{"presubmit lint", "presubmit unit"},
@@ -554,6 +563,7 @@ func TestOkToTest(t *testing.T) {
 		},
 	}, {
 		name:       "/ok-to-test by a member per the API",
+		automatic:  true,
 		seed:       func(gh *fakegithub.Server) { untrustedPR(t, "needs-ok-to-test")(gh); gh.AddOrgMember("acme", "carol") },
 		handle:     handleComment(t, "/ok-to-test", commenter("carol", "CONTRIBUTOR")),
 		wantJobs:   []string{"presubmit lint", "presubmit unit"},
@@ -567,6 +577,7 @@ func TestOkToTest(t *testing.T) {
 		},
 	}, {
 		name:       "/ok-to-test on a PR already labelled ok-to-test: no label calls",
+		automatic:  true,
 		seed:       untrustedPR(t, "ok-to-test"),
 		handle:     handleComment(t, "/ok-to-test"),
 		wantJobs:   []string{"presubmit lint", "presubmit unit"},

@@ -112,7 +112,11 @@ func (p *plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gog
 			ordered = append(ordered, j)
 		}
 	}
-	_, err = createPresubmits(ctx, a, refs, ordered, retest, true)
+	// /ok-to-test alone starts the head's automatic runs, the same runs the ok-to-test
+	// label's own event starts (and a resync would); every other command asks for runs of
+	// its own.
+	onlyOkToTest := cmds.okToTest && !cmds.testAll && !retest && len(cmds.named) == 0
+	_, err = createPresubmits(ctx, a, refs, ordered, createOptions{retest: retest, supersede: !onlyOkToTest, automatic: onlyOkToTest})
 	return err
 }
 

@@ -3,6 +3,7 @@ package trigger
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	gogithub "github.com/google/go-github/v93/github"
 
@@ -35,7 +36,8 @@ func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogi
 		if d.Untrusted && e.GetAction() == actionOpened {
 			return askForOkToTest(ctx, a, org, repo, pr)
 		}
-		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), d.Jobs, false, false)
+		// Reopening asks for the jobs again, whatever ran for the head before the close.
+		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), d.Jobs, createOptions{automatic: e.GetAction() != actionReopened})
 		return err
 
 	case actionSynchronize:
@@ -47,16 +49,28 @@ func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogi
 		if err != nil {
 			return err
 		}
-		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), d.Jobs, false, false)
+		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), d.Jobs, createOptions{automatic: true})
 		return err
 
 	case actionClosed, actionConvertedToDraft:
 		return abortRunning(ctx, a, org, repo, number, func(*prowjobsv1.ProwJob) bool { return true }, DescriptionSuperseded)
 
 	case actionLabeled:
-		// Only users who may triage the repository can label it: ok-to-test added by hand
-		// counts like the /ok-to-test command.
+		// ok-to-test added by hand counts like the /ok-to-test command, and only from
+		// someone who may give that command: GitHub lets anyone with triage rights label,
+		// and a label plugin or another bot may label for whoever asked it. The jobs are the
+		// head's automatic runs, as the command's are, so the label the trigger itself adds
+		// for /ok-to-test runs nothing twice.
 		if e.GetLabel().GetName() != labelOkToTest || pr.GetDraft() || pr.GetState() != "open" {
+			return nil
+		}
+		sender := e.GetSender().GetLogin()
+		trusted, err := plugins.Trusted(ctx, a.GitHub, a.PluginConfig.TriggerFor(org, repo), org, repo, sender, "")
+		if err != nil {
+			return fmt.Errorf("check whether %s is trusted in %s/%s: %w", sender, org, repo, err)
+		}
+		if !trusted {
+			a.Logger.Infow("ok-to-test was added by a user who may not vouch for pull requests: running nothing", "sender", sender)
 			return nil
 		}
 		if hasLabel(pr.Labels, labelNeedsOkToTest) {
@@ -68,7 +82,7 @@ func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogi
 		if err != nil {
 			return err
 		}
-		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), jobs, false, false)
+		_, err = createPresubmits(ctx, a, PullRequestRefs(pr), jobs, createOptions{automatic: true})
 		return err
 	}
 	return nil
@@ -99,12 +113,13 @@ func DecidePresubmits(ctx context.Context, a plugins.Agent, pr *gogithub.PullReq
 	return registered.decide(ctx, a, pr)
 }
 
-// CreatePresubmits creates the ProwJobs of jobs for pr's head commit, named after
-// a.EventGUID, and returns how many it created. A job that already exists under its name
-// (the same event handled twice: a redelivery, or two hook replicas) is not an error and
-// not counted.
+// CreatePresubmits creates the ProwJobs of jobs for pr's head commit as automatic runs, the
+// way the pull_request events do (see createOptions.automatic), with a.EventGUID in their
+// event-GUID label, and returns how many it created. A job that already exists under its
+// name (the same run created by a webhook, a redelivery, another replica or another resync)
+// is not an error and not counted.
 func CreatePresubmits(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest, jobs []config.Presubmit) (int, error) {
-	return createPresubmits(ctx, a, PullRequestRefs(pr), jobs, false, false)
+	return createPresubmits(ctx, a, PullRequestRefs(pr), jobs, createOptions{automatic: true})
 }
 
 // decide is DecidePresubmits with this plugin's file cache.
@@ -160,24 +175,52 @@ func (p *plugin) automatic(ctx context.Context, a plugins.Agent, pr *gogithub.Pu
 	return selected, nil
 }
 
+// createOptions say how createPresubmits names and settles the jobs it creates.
+type createOptions struct {
+	// retest labels the jobs as created by /retest.
+	retest bool
+	// supersede leaves only the newest run of each of the jobs running on the pull request
+	// once the new ones exist (see supersedeOlder): what commands do.
+	supersede bool
+	// automatic names the jobs after the pull request and head (AutomaticNameKey), not
+	// after the delivery: the runs a head gets by itself are the same runs whichever event
+	// or resync creates them, so a webhook handled twice, a redelivery after a resync, or
+	// a resync after a webhook handled halfway never doubles one. A job already there under
+	// that name that was aborted as superseded (its head was left, then came back; the pull
+	// request went to draft and came back) is run again, named after the delivery.
+	automatic bool
+}
+
 // createPresubmits creates the jobs for refs and returns how many it created (see
-// createAll). With supersede, only the newest run of each of these jobs on the pull request
-// is left running once the new ones exist (see supersedeOlder).
-func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs, selected []config.Presubmit, retest, supersede bool) (int, error) {
+// createAll).
+func createPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs, selected []config.Presubmit, o createOptions) (int, error) {
 	if len(selected) == 0 {
 		return 0, nil
+	}
+	opts := jobs.Options{EventGUID: a.EventGUID, Now: now(), Retest: o.retest}
+	if o.automatic {
+		opts.NameKey = AutomaticNameKey(refs.Org, refs.Repo, refs.Pulls[0].Number)
 	}
 	pjs := make([]*prowjobsv1.ProwJob, 0, len(selected))
 	names := map[string]bool{}
 	for _, job := range selected {
-		pjs = append(pjs, jobs.NewPresubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now(), Retest: retest}))
+		pjs = append(pjs, jobs.NewPresubmit(a.Config, job, refs, opts))
 		names[job.Name] = true
 	}
-	n, err := createAll(ctx, a, pjs)
-	if err != nil || !supersede {
+	n, err := createAll(ctx, a, pjs, o.automatic)
+	if err != nil || !o.supersede {
 		return n, err
 	}
 	return n, supersedeOlder(ctx, a, refs.Org, refs.Repo, refs.Pulls[0].Number, names)
+}
+
+// AutomaticNameKey keys the names of the automatic runs of org/repo#number's heads:
+// "auto_<org>_<repo>_<number>". It names the pull request, not just the head commit,
+// because two pull requests can share a head (one branch proposed to two base branches) and
+// their jobs must not share names. GitHub org names have no "_" and the number has none, so
+// the key is unambiguous.
+func AutomaticNameKey(org, repo string, number int) string {
+	return "auto_" + org + "_" + repo + "_" + strconv.Itoa(number)
 }
 
 // PullRequestRefs describes the code a presubmit for pr runs against.

@@ -42,7 +42,7 @@ func (p *plugin) handlePush(ctx context.Context, a plugins.Agent, e *gogithub.Pu
 			pjs = append(pjs, jobs.NewPostsubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now()}))
 		}
 	}
-	_, err := createAll(ctx, a, pjs)
+	_, err := createAll(ctx, a, pjs, false)
 	return err
 }
 

@@ -148,12 +148,21 @@ func dispatch(ctx context.Context, p *plugin, a plugins.Agent, event any) error 
 	return fmt.Errorf("the trigger handles no %T", event)
 }
 
-// checkCreated checks that every created job is named after the delivery and tests sha.
-func checkCreated(t *testing.T, created []*prowjobsv1.ProwJob, sha string) {
+// wantName is the name of a job run for sha: after the pull request and head for an
+// automatic run (createOptions.automatic), else after the delivery.
+func wantName(pj *prowjobsv1.ProwJob, sha string, automatic bool) string {
+	if automatic {
+		return jobs.Name(AutomaticNameKey(pj.Spec.Refs.Org, pj.Spec.Refs.Repo, pj.Spec.Refs.Pulls[0].Number), pj.Spec.Job, sha)
+	}
+	return jobs.Name(deliveryID, pj.Spec.Job, sha)
+}
+
+// checkCreated checks that every created job is named as wantName says and tests sha.
+func checkCreated(t *testing.T, created []*prowjobsv1.ProwJob, sha string, automatic bool) {
 	t.Helper()
 	for _, pj := range created {
-		if want := jobs.Name(deliveryID, pj.Spec.Job, sha); pj.Name != want {
-			t.Errorf("job %s is named %s, want %s (delivery %s, commit %s)", pj.Spec.Job, pj.Name, want, deliveryID, sha)
+		if want := wantName(pj, sha, automatic && pj.Spec.Type == prowjobsv1.PresubmitJob); pj.Name != want {
+			t.Errorf("job %s is named %s, want %s (automatic %t, delivery %s, commit %s)", pj.Spec.Job, pj.Name, want, automatic, deliveryID, sha)
 		}
 		got := pj.Spec.Refs.BaseSHA
 		if pj.Spec.Type == prowjobsv1.PresubmitJob {
@@ -177,6 +186,8 @@ func TestReplayFixtures(t *testing.T) {
 		mutate  func(event any)
 		// seed are the jobs earlier events left; nil means none.
 		seed []seedJob
+		// github prepares the emulator (members, collaborators).
+		github func(*fakegithub.Server)
 		// wantCreated are the new jobs as "<type> <job>", sorted; wantSHA is the commit
 		// they test.
 		wantCreated []string
@@ -296,11 +307,25 @@ func TestReplayFixtures(t *testing.T) {
 		name:        "labeled ok-to-test: runs the fork's head, removes needs-ok-to-test",
 		event:       "pull_request",
 		fixture:     "pull_request_labeled.json",
+		github:      func(gh *fakegithub.Server) { gh.AddCollaborator("acme", "widgets", "bob") },
 		number:      43,
 		wantCreated: []string{"presubmit lint", "presubmit unit"},
 		wantSHA:     forkSHA,
 		wantLabels:  []string{"ok-to-test"},
-		wantCalls:   []string{"DELETE /repos/acme/widgets/issues/43/labels/needs-ok-to-test"},
+		// The payload says who added the label but not how they relate to the repository.
+		wantCalls: []string{
+			"GET /orgs/acme/members/bob",
+			"GET /repos/acme/widgets/collaborators/bob",
+			"DELETE /repos/acme/widgets/issues/43/labels/needs-ok-to-test",
+		},
+	}, {
+		name:       "labeled ok-to-test by someone who may not vouch: nothing",
+		event:      "pull_request",
+		fixture:    "pull_request_labeled.json",
+		number:     43,
+		wantSHA:    forkSHA,
+		wantLabels: []string{"needs-ok-to-test", "ok-to-test"},
+		wantCalls:  []string{"GET /orgs/acme/members/bob", "GET /repos/acme/widgets/collaborators/bob"},
 	}, {
 		name:    "labeled with another label: nothing",
 		event:   "pull_request",
@@ -366,6 +391,9 @@ func TestReplayFixtures(t *testing.T) {
 			} else {
 				seedPullRequest(t, env.gh)
 			}
+			if tc.github != nil {
+				tc.github(env.gh)
+			}
 			seeded := env.seedJobs(t, tc.seed...)
 			wantLabels := env.gh.Labels("acme", "widgets", tc.number)
 			if tc.wantLabels != nil {
@@ -381,7 +409,9 @@ func TestReplayFixtures(t *testing.T) {
 			if diff := cmp.Diff(tc.wantCreated, jobNames(created)); diff != "" {
 				t.Errorf("created jobs (-want, +got):\n%s", diff)
 			}
-			checkCreated(t, created, tc.wantSHA)
+			// Pull request events run a head's jobs as automatic runs, but for reopened.
+			pre, isPR := event.(*gogithub.PullRequestEvent)
+			checkCreated(t, created, tc.wantSHA, isPR && pre.GetAction() != actionReopened)
 			if diff := cmp.Diff(tc.wantSeeded, env.jobStates(seeded)); diff != "" {
 				t.Errorf("earlier jobs afterwards (-want, +got):\n%s", diff)
 			}

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
 
@@ -98,8 +99,9 @@ var help = plugins.Help{
 // createAll creates the jobs in parallel: each create is one apiserver round trip, and an
 // event with several jobs should cost one round trip of latency, not several. A job that
 // already exists (a redelivered event) is not an error; the count returned leaves it out, so
-// that it says what this call added.
-func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob) (int, error) {
+// that it says what this call added. With automatic (see createOptions), a job found
+// aborted as superseded under its name is created again under the delivery's name.
+func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob, automatic bool) (int, error) {
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -110,22 +112,44 @@ func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := a.ProwJobs.Create(ctx, pj, metav1.CreateOptions{})
-			switch {
-			case apierrors.IsAlreadyExists(err):
-				a.Logger.Infow("ProwJob already exists", "prowjob", pj.Name, "job", pj.Spec.Job)
-			case err != nil:
-				mu.Lock()
+			ok, err := createOne(ctx, a, pj, automatic)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
 				errs = append(errs, fmt.Errorf("create ProwJob for %s: %w", pj.Spec.Job, err))
-				mu.Unlock()
-			default:
-				mu.Lock()
+			}
+			if ok {
 				created++
-				mu.Unlock()
-				a.Logger.Infow("Created ProwJob", "prowjob", pj.Name, "job", pj.Spec.Job, "type", pj.Spec.Type)
 			}
 		}()
 	}
 	wg.Wait()
 	return created, errors.Join(errs...)
+}
+
+// createOne creates pj and reports whether it created it (createAll).
+func createOne(ctx context.Context, a plugins.Agent, pj *prowjobsv1.ProwJob, automatic bool) (bool, error) {
+	_, err := a.ProwJobs.Create(ctx, pj, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) && automatic {
+		existing, getErr := a.ProwJobs.Get(ctx, pj.Name, metav1.GetOptions{})
+		switch {
+		case getErr != nil && !apierrors.IsNotFound(getErr):
+			return false, getErr
+		case getErr == nil && existing.Status.State == prowjobsv1.AbortedState && existing.Status.Description == DescriptionSuperseded:
+			again := pj.DeepCopy()
+			again.Name = jobs.Name(a.EventGUID, pj.Spec.Job, pj.Spec.Refs.HeadSHA())
+			a.Logger.Infow("Running the job again: its earlier run of this head was superseded", "prowjob", again.Name, "superseded", pj.Name, "job", pj.Spec.Job)
+			pj = again
+			_, err = a.ProwJobs.Create(ctx, pj, metav1.CreateOptions{})
+		}
+	}
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		a.Logger.Infow("ProwJob already exists", "prowjob", pj.Name, "job", pj.Spec.Job)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	a.Logger.Infow("Created ProwJob", "prowjob", pj.Name, "job", pj.Spec.Job, "type", pj.Spec.Type)
+	return true, nil
 }

@@ -304,6 +304,8 @@ type handlerCase struct {
 	wantJobs []string
 	// wantSHA is the commit every created job must be named after.
 	wantSHA string
+	// automatic says the created jobs are automatic runs, named after the pull request.
+	automatic bool
 	// wantCalls are the GitHub calls as "METHOD path", in order.
 	wantCalls []string
 }
@@ -328,8 +330,8 @@ func checkHandlerCase(t *testing.T, tc handlerCase) {
 		t.Errorf("GitHub calls (-want, +got):\n%s", diff)
 	}
 	for _, pj := range env.creator.created {
-		if want := jobs.Name(deliveryID, pj.Spec.Job, tc.wantSHA); pj.Name != want {
-			t.Errorf("job %s is named %s, want %s (delivery %s, commit %s)", pj.Spec.Job, pj.Name, want, deliveryID, tc.wantSHA)
+		if want := wantName(pj, tc.wantSHA, tc.automatic && pj.Spec.Type == prowjobsv1.PresubmitJob); pj.Name != want {
+			t.Errorf("job %s is named %s, want %s (automatic %t, delivery %s, commit %s)", pj.Spec.Job, pj.Name, want, tc.automatic, deliveryID, tc.wantSHA)
 		}
 		if got := pj.Labels[prowjobsv1.EventGUIDLabel]; got != deliveryID {
 			t.Errorf("job %s has %s label %q, want %q", pj.Spec.Job, prowjobsv1.EventGUIDLabel, got, deliveryID)
@@ -482,6 +484,8 @@ func TestHandlePullRequest(t *testing.T) {
 		}),
 	}}
 	for _, tc := range tests {
+		// Pull request events create automatic runs, but for reopened.
+		tc.automatic = !strings.HasPrefix(tc.name, "reopened")
 		t.Run(tc.name, func(t *testing.T) { checkHandlerCase(t, tc) })
 	}
 }
@@ -675,7 +679,7 @@ func TestCreatedJobs(t *testing.T) {
 				job = j
 			}
 		}
-		want := jobs.NewPresubmit(env.agent.Config, job, refs, jobs.Options{EventGUID: deliveryID, Now: got.Status.StartTime.Time})
+		want := jobs.NewPresubmit(env.agent.Config, job, refs, jobs.Options{EventGUID: deliveryID, NameKey: AutomaticNameKey("acme", "widgets", 42), Now: got.Status.StartTime.Time})
 		want.Labels[prowjobsv1.BuildIDLabel] = got.Labels[prowjobsv1.BuildIDLabel]
 		want.Status.BuildID = got.Status.BuildID
 		want.CreationTimestamp = got.CreationTimestamp // the apiserver's, not the hook's
@@ -808,9 +812,10 @@ func TestRedeliveryWithClientset(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s", pj.Spec.Job, pj.Name))
 	}
 	slices.Sort(got)
+	key := AutomaticNameKey("acme", "widgets", 42)
 	want := []string{
-		"lint " + jobs.Name(deliveryID, "lint", headSHA),
-		"unit " + jobs.Name(deliveryID, "unit", headSHA),
+		"lint " + jobs.Name(key, "lint", headSHA),
+		"unit " + jobs.Name(key, "unit", headSHA),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ProwJobs after two deliveries (-want, +got):\n%s", diff)
