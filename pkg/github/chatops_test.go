@@ -3,6 +3,7 @@ package github_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -184,4 +185,35 @@ func TestIssueState(t *testing.T) {
 	s.AddPullRequest("acme", "widgets", &gogithub.PullRequest{Number: gogithub.Ptr(43), State: gogithub.Ptr("closed"), Merged: gogithub.Ptr(true)})
 	wantHTTPStatus(t, c.ReopenIssue(ctx, "acme", "widgets", 43), 422)
 	wantHTTPStatus(t, c.CloseIssue(ctx, "acme", "widgets", 99), 404)
+}
+
+func TestIsTeamMember(t *testing.T) {
+	c, s := newChatOpsClient(t)
+	s.AddTeamMember("acme", "release-managers", "frank")
+	s.InviteTeamMember("acme", "release-managers", "gina")
+	tests := []struct {
+		name, team, user string
+		want             bool
+	}{
+		{name: "active member", team: "release-managers", user: "frank", want: true},
+		{name: "invited, not accepted", team: "release-managers", user: "gina"},
+		{name: "org member outside the team", team: "release-managers", user: "dave"},
+		{name: "team that does not exist", team: "nobody", user: "frank"},
+		// Unescaped, this would ask about frank: the "?" would start a query.
+		{name: "slug that would leave its path segment", team: "release-managers/memberships/frank?", user: "mallory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := c.IsTeamMember(testContext(t), "acme", tc.team, tc.user)
+			if err != nil || got != tc.want {
+				t.Errorf("IsTeamMember(acme, %q, %q) = %v, %v; want %v, nil", tc.team, tc.user, got, err, tc.want)
+			}
+		})
+	}
+
+	t.Run("a failure is an error, not a refusal", func(t *testing.T) {
+		s.InjectFailures("GET", "/orgs/acme/teams/", http.StatusUnauthorized, 1)
+		_, err := c.IsTeamMember(testContext(t), "acme", "release-managers", "frank")
+		wantHTTPStatus(t, err, http.StatusUnauthorized)
+	})
 }

@@ -69,6 +69,7 @@ type Interface interface {
 	PullRequestLister
 	PullRequestFilesLister
 	TrustChecker
+	TeamMembershipChecker
 	Commenter
 	Labeler
 	IssueLabelGetter

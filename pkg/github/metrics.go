@@ -46,6 +46,7 @@ var endpointTemplates = compileTemplates(
 	"/repos/:org/:repo/collaborators/:user",
 	"/orgs/:org/members/:user",
 	"/orgs/:org/public_members/:user",
+	"/orgs/:org/teams/:team/memberships/:user",
 	"/app/installations/:id/access_tokens",
 )
 

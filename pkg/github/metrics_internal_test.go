@@ -23,6 +23,7 @@ func TestEndpointFor(t *testing.T) {
 		{basePath: "/", path: "/orgs/acme/members/alice", want: "/orgs/:org/members/:user"},
 		{basePath: "/", path: "/orgs/acme/public_members/alice", want: "/orgs/:org/public_members/:user"},
 		{basePath: "/api/v3/", path: "/api/v3/orgs/acme/members/alice", want: "/orgs/:org/members/:user"},
+		{basePath: "/", path: "/orgs/acme/teams/release-managers/memberships/alice", want: "/orgs/:org/teams/:team/memberships/:user"},
 		// The ChatOps plugins' endpoints.
 		{basePath: "/", path: "/repos/acme/widgets/issues/7", want: "/repos/:org/:repo/issues/:number"},
 		{basePath: "/", path: "/repos/acme/widgets/issues/42/assignees", want: "/repos/:org/:repo/issues/:number/assignees"},

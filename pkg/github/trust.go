@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	gogithub "github.com/google/go-github/v93/github"
 )
@@ -14,6 +15,12 @@ import (
 type TrustChecker interface {
 	IsMember(ctx context.Context, org, user string) (bool, error)
 	IsCollaborator(ctx context.Context, org, repo, user string) (bool, error)
+}
+
+// TeamMembershipChecker answers whether a user belongs to a team, for labels only a team
+// may set.
+type TeamMembershipChecker interface {
+	IsTeamMember(ctx context.Context, org, team, user string) (bool, error)
 }
 
 // IsMember reports whether user is a member of org.
@@ -43,4 +50,19 @@ func (c *Client) IsCollaborator(ctx context.Context, org, repo, user string) (bo
 		return false, fmt.Errorf("failed to check whether %s is a collaborator on %s/%s: %w", user, org, repo, err)
 	}
 	return collaborator, nil
+}
+
+// IsTeamMember reports whether user is an active member of the team of org whose slug is
+// team, directly or through a child team. GitHub answers 200 with state "active" for a
+// member, 200 with "pending" for someone invited who has not accepted yet (not a member), and
+// 404 for anyone else, and also when the team does not exist or the token may not see it.
+func (c *Client) IsTeamMember(ctx context.Context, org, team, user string) (bool, error) {
+	m, _, err := c.gh.Teams.GetTeamMembershipBySlug(ctx, org, url.PathEscape(team), url.PathEscape(user))
+	if hasResponseStatus(err, http.StatusNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("failed to check whether %s is a member of team %s/%s: %w", user, org, team, err)
+	}
+	return m.GetState() == "active", nil
 }

@@ -43,20 +43,6 @@ func LastCommand(re *regexp.Regexp, body string) []string {
 	return matches[len(matches)-1]
 }
 
-// Reply is the body of a comment answering user: "@user: line" for one line, or "@user:"
-// followed by a bulleted list when a comment held several commands.
-func Reply(user string, lines ...string) string {
-	if len(lines) == 1 {
-		return "@" + user + ": " + lines[0]
-	}
-	var b strings.Builder
-	b.WriteString("@" + user + ":\n")
-	for _, l := range lines {
-		b.WriteString("\n- " + l)
-	}
-	return b.String()
-}
-
 // HasLabel reports whether labels holds name; GitHub compares label names ignoring case.
 func HasLabel(labels []string, name string) bool {
 	return slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(l, name) })

@@ -3,10 +3,12 @@ package plugins
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 )
@@ -41,7 +43,34 @@ type Label struct {
 	// repository defines them already. Names are matched ignoring case and may not contain
 	// spaces, since a command's arguments are separated by spaces.
 	AdditionalLabels []string `json:"additional_labels,omitempty"`
+	// RestrictedLabels maps "*", "org" or "org/repo" to labels only some people may add or
+	// remove with the label plugin's commands. A repository gets the entries of all three,
+	// merged per label (names matched ignoring case, users and teams unioned). /label may set
+	// a restricted label whether or not additional_labels lists it.
+	RestrictedLabels map[string][]RestrictedLabel `json:"restricted_labels,omitempty"`
 }
+
+// RestrictedLabel names a label and who may add or remove it: the listed users and the
+// members of the listed teams of the repository's org. Nobody else can, through any label
+// command; an entry listing nobody locks the label.
+type RestrictedLabel struct {
+	Label string `json:"label"`
+	// AllowedTeams are team slugs of the repository's org.
+	AllowedTeams []string `json:"allowed_teams,omitempty"`
+	// AllowedUsers are GitHub logins.
+	AllowedUsers []string `json:"allowed_users,omitempty"`
+	// AssignOn is accepted for compatibility with Prow's plugins.yaml, where it assigns the
+	// allowed users when one of these labels is added; bosun does not act on it.
+	AssignOn []AssignOnLabel `json:"assign_on,omitempty"`
+}
+
+// AssignOnLabel is one entry of RestrictedLabel.AssignOn.
+type AssignOnLabel struct {
+	Label string `json:"label"`
+}
+
+// maxLabelName is the longest label name GitHub accepts, in characters.
+const maxLabelName = 50
 
 // Trigger holds who the trigger plugin trusts for a set of repositories.
 type Trigger struct {
@@ -117,22 +146,77 @@ func (c *Configuration) validateLgtm(name string) []error {
 	return errs
 }
 
-// validate checks that every additional label can be named in a command, once.
+// validate checks that every additional and restricted label can be named in a command,
+// once per list, and that restricted_labels is keyed by "*", orgs and repositories.
 func (l Label) validate(name string) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, label := range l.AdditionalLabels {
-		switch {
-		case label == "":
-			errs = append(errs, fmt.Errorf("%s: label: additional_labels: empty label name", name))
-		case strings.ContainsFunc(label, unicode.IsSpace):
-			errs = append(errs, fmt.Errorf("%s: label: additional_labels: %q contains a space, which /label cannot name", name, label))
-		case seen[strings.ToLower(label)]:
+		if err := checkLabelName(label); err != nil {
+			errs = append(errs, fmt.Errorf("%s: label: additional_labels: %w", name, err))
+		} else if seen[strings.ToLower(label)] {
 			errs = append(errs, fmt.Errorf("%s: label: additional_labels: %q is listed twice", name, label))
 		}
 		seen[strings.ToLower(label)] = true
 	}
+	keys := slices.Sorted(maps.Keys(l.RestrictedLabels))
+	seenKeys := map[string]string{}
+	for _, key := range keys {
+		where := fmt.Sprintf("%s: label: restricted_labels: %q", name, key)
+		if key != "*" && (!isOrgOrRepo(key) || strings.ContainsFunc(key, func(c rune) bool { return c == '*' || unicode.IsSpace(c) })) {
+			errs = append(errs, fmt.Errorf(`%s: the key is neither "*", an org nor org/repo`, where))
+		}
+		if other, dup := seenKeys[strings.ToLower(key)]; dup {
+			errs = append(errs, fmt.Errorf("%s: the key is also written %q; GitHub names ignore case", where, other))
+		}
+		seenKeys[strings.ToLower(key)] = key
+		seenLabels := map[string]bool{}
+		for i, r := range l.RestrictedLabels[key] {
+			errs = append(errs, r.validate(fmt.Sprintf("%s[%d]", where, i), seenLabels)...)
+		}
+	}
 	return errs
+}
+
+// validate checks one restricted label entry; seen holds the lower-cased labels of the
+// entries before it under the same key.
+func (r RestrictedLabel) validate(where string, seen map[string]bool) []error {
+	var errs []error
+	if err := checkLabelName(r.Label); err != nil {
+		errs = append(errs, fmt.Errorf("%s: label: %w", where, err))
+	} else if seen[strings.ToLower(r.Label)] {
+		errs = append(errs, fmt.Errorf("%s: label %q is listed twice", where, r.Label))
+	}
+	seen[strings.ToLower(r.Label)] = true
+	for _, team := range r.AllowedTeams {
+		if team == "" || strings.ContainsFunc(team, func(c rune) bool { return c == '/' || unicode.IsSpace(c) }) {
+			errs = append(errs, fmt.Errorf("%s: allowed_teams: %q is not a team slug (a team of the repository's org, named without the org)", where, team))
+		}
+	}
+	for _, user := range r.AllowedUsers {
+		if user == "" || strings.ContainsFunc(user, func(c rune) bool { return c == '/' || c == '@' || unicode.IsSpace(c) }) {
+			errs = append(errs, fmt.Errorf("%s: allowed_users: %q is not a GitHub login (written without @)", where, user))
+		}
+	}
+	for j, a := range r.AssignOn {
+		if err := checkLabelName(a.Label); err != nil {
+			errs = append(errs, fmt.Errorf("%s: assign_on[%d]: label: %w", where, j, err))
+		}
+	}
+	return errs
+}
+
+// checkLabelName reports why a label named in plugins.yaml could not be set by a command.
+func checkLabelName(label string) error {
+	switch {
+	case label == "":
+		return errors.New("empty label name")
+	case strings.ContainsFunc(label, unicode.IsSpace):
+		return fmt.Errorf("%q contains a space, which /label cannot name", label)
+	case utf8.RuneCountInString(label) > maxLabelName:
+		return fmt.Errorf("%q is longer than the %d characters GitHub allows in a label name", label, maxLabelName)
+	}
+	return nil
 }
 
 // EnabledFor returns the plugins enabled for org/repo.
@@ -203,4 +287,45 @@ func (c *Configuration) AdditionalLabels() []string {
 		return nil
 	}
 	return c.Label.AdditionalLabels
+}
+
+// RestrictedLabelsFor returns the restricted labels of org/repo: the entries under "*", the
+// org and the repository (keys matched ignoring case), merged per label, in that order.
+func (c *Configuration) RestrictedLabelsFor(org, repo string) []RestrictedLabel {
+	if c == nil {
+		return nil
+	}
+	var out []RestrictedLabel
+	for _, want := range []string{"*", org, org + "/" + repo} {
+		for key, entries := range c.Label.RestrictedLabels {
+			if !strings.EqualFold(key, want) {
+				continue
+			}
+			for _, r := range entries {
+				i := slices.IndexFunc(out, func(o RestrictedLabel) bool { return strings.EqualFold(o.Label, r.Label) })
+				if i < 0 {
+					out = append(out, RestrictedLabel{Label: r.Label})
+					i = len(out) - 1
+				}
+				out[i].AllowedTeams = unionFold(out[i].AllowedTeams, r.AllowedTeams)
+				out[i].AllowedUsers = unionFold(out[i].AllowedUsers, r.AllowedUsers)
+				for _, a := range r.AssignOn {
+					if !slices.ContainsFunc(out[i].AssignOn, func(o AssignOnLabel) bool { return strings.EqualFold(o.Label, a.Label) }) {
+						out[i].AssignOn = append(out[i].AssignOn, a)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// unionFold appends to a the names of b it lacks, ignoring case.
+func unionFold(a, b []string) []string {
+	for _, n := range b {
+		if !slices.ContainsFunc(a, func(o string) bool { return strings.EqualFold(o, n) }) {
+			a = append(a, n)
+		}
+	}
+	return a
 }

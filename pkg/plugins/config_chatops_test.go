@@ -61,8 +61,55 @@ func TestParseChatOpsSectionErrors(t *testing.T) {
 		wantInErr: []string{`"Squash" is listed twice`, "empty label name"},
 	}, {
 		name:      "unknown label field",
-		yaml:      "label:\n  restricted_labels: {}\n",
-		wantInErr: []string{"restricted_labels"},
+		yaml:      "label:\n  restricted_label: {}\n",
+		wantInErr: []string{"restricted_label"},
+	}, {
+		name:      "additional label longer than GitHub allows",
+		yaml:      "label:\n  additional_labels: [" + strings.Repeat("x", 51) + "]\n",
+		wantInErr: []string{"is longer than the 50 characters GitHub allows in a label name"},
+	}, {
+		name:      "restricted label without a name",
+		yaml:      "label:\n  restricted_labels:\n    acme:\n    - allowed_users: [alice]\n",
+		wantInErr: []string{`plugins.yaml: label: restricted_labels: "acme"[0]: label: empty label name`},
+	}, {
+		name: "restricted_labels keys of the wrong shape",
+		yaml: "label:\n  restricted_labels:\n    acme/widgets/extra:\n    - label: x\n    '':\n    - label: y\n    '**':\n    - label: z\n",
+		wantInErr: []string{
+			`restricted_labels: "acme/widgets/extra": the key is neither "*", an org nor org/repo`,
+			`restricted_labels: "": the key is neither "*", an org nor org/repo`,
+			`restricted_labels: "**": the key is neither "*", an org nor org/repo`,
+		},
+	}, {
+		name:      "restricted_labels key written twice in different case",
+		yaml:      "label:\n  restricted_labels:\n    acme:\n    - label: x\n    ACME:\n    - label: y\n",
+		wantInErr: []string{`restricted_labels: "acme": the key is also written "ACME"`},
+	}, {
+		name: "restricted label listed twice under one key, with a space, bad users, teams and assign_on",
+		yaml: `
+label:
+  restricted_labels:
+    '*':
+    - label: cherry-pick-approved
+    - label: Cherry-Pick-Approved
+    - label: good first issue
+    - label: release-blocker
+      allowed_users: ['@alice', '']
+      allowed_teams: [acme/leads]
+      assign_on:
+      - label: ''
+`,
+		wantInErr: []string{
+			`restricted_labels: "*"[1]: label "Cherry-Pick-Approved" is listed twice`,
+			`restricted_labels: "*"[2]: label: "good first issue" contains a space`,
+			`restricted_labels: "*"[3]: allowed_users: "@alice" is not a GitHub login (written without @)`,
+			`restricted_labels: "*"[3]: allowed_users: "" is not a GitHub login`,
+			`restricted_labels: "*"[3]: allowed_teams: "acme/leads" is not a team slug`,
+			`restricted_labels: "*"[3]: assign_on[0]: label: empty label name`,
+		},
+	}, {
+		name:      "unknown restricted label field",
+		yaml:      "label:\n  restricted_labels:\n    acme:\n    - label: x\n      allowed_orgs: [acme]\n",
+		wantInErr: []string{"allowed_orgs"},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,20 +160,104 @@ lgtm:
 	})
 }
 
-func TestReply(t *testing.T) {
-	tests := []struct {
-		name  string
-		lines []string
-		want  string
-	}{
-		{name: "one line", lines: []string{"`/hold`: adding label `do-not-merge/hold`."}, want: "@bob: `/hold`: adding label `do-not-merge/hold`."},
-		{name: "several lines", lines: []string{"one.", "two."}, want: "@bob:\n\n- one.\n- two."},
+func TestParseRestrictedLabels(t *testing.T) {
+	got := mustParse(t, `
+label:
+  restricted_labels:
+    '*':
+    - label: cherry-pick-approved
+      allowed_teams: [release-managers]
+      allowed_users: [bob]
+      assign_on:
+      - label: cherry-pick-candidate
+    acme/widgets:
+    - label: priority/critical-urgent
+      allowed_users: [carol]
+`, newRegistry(t))
+	want := plugins.Label{RestrictedLabels: map[string][]plugins.RestrictedLabel{
+		"*": {{
+			Label:        "cherry-pick-approved",
+			AllowedTeams: []string{"release-managers"},
+			AllowedUsers: []string{"bob"},
+			AssignOn:     []plugins.AssignOnLabel{{Label: "cherry-pick-candidate"}},
+		}},
+		"acme/widgets": {{Label: "priority/critical-urgent", AllowedUsers: []string{"carol"}}},
+	}}
+	if diff := cmp.Diff(want, got.Label); diff != "" {
+		t.Errorf("ParseConfiguration() label (-want, +got):\n%s", diff)
 	}
+}
+
+func TestRestrictedLabelsFor(t *testing.T) {
+	c := mustParse(t, `
+label:
+  restricted_labels:
+    '*':
+    - label: cherry-pick-approved
+      allowed_teams: [release-managers]
+      allowed_users: [bob]
+    - label: ok-to-test
+      allowed_teams: [triage]
+    Acme:
+    - label: Cherry-Pick-Approved
+      allowed_teams: [Release-Managers, acme-leads]
+      allowed_users: [BOB, carol]
+      assign_on:
+      - label: cherry-pick-candidate
+    acme/widgets:
+    - label: priority/critical-urgent
+      allowed_users: [dave]
+    - label: CHERRY-PICK-APPROVED
+      allowed_users: [erin]
+    other/widgets:
+    - label: never-here
+`, newRegistry(t))
+	everywhere := []plugins.RestrictedLabel{
+		{Label: "cherry-pick-approved", AllowedTeams: []string{"release-managers"}, AllowedUsers: []string{"bob"}},
+		{Label: "ok-to-test", AllowedTeams: []string{"triage"}},
+	}
+	tests := []struct {
+		name      string
+		org, repo string
+		want      []plugins.RestrictedLabel
+	}{{
+		name: "global, org and repository entries merged per label, users and teams unioned",
+		org:  "acme", repo: "widgets",
+		want: []plugins.RestrictedLabel{{
+			Label:        "cherry-pick-approved",
+			AllowedTeams: []string{"release-managers", "acme-leads"},
+			AllowedUsers: []string{"bob", "carol", "erin"},
+			AssignOn:     []plugins.AssignOnLabel{{Label: "cherry-pick-candidate"}},
+		}, {
+			Label: "ok-to-test", AllowedTeams: []string{"triage"},
+		}, {
+			Label: "priority/critical-urgent", AllowedUsers: []string{"dave"},
+		}},
+	}, {
+		name: "org entries match ignoring case; another repository gets no repository entries",
+		org:  "ACME", repo: "gadgets",
+		want: []plugins.RestrictedLabel{{
+			Label:        "cherry-pick-approved",
+			AllowedTeams: []string{"release-managers", "acme-leads"},
+			AllowedUsers: []string{"bob", "carol"},
+			AssignOn:     []plugins.AssignOnLabel{{Label: "cherry-pick-candidate"}},
+		}, everywhere[1]},
+	}, {
+		name: "another org gets the global entries only",
+		org:  "elsewhere", repo: "widgets",
+		want: everywhere,
+	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := plugins.Reply("bob", tc.lines...); got != tc.want {
-				t.Errorf("Reply() = %q, want %q", got, tc.want)
+			if diff := cmp.Diff(tc.want, c.RestrictedLabelsFor(tc.org, tc.repo)); diff != "" {
+				t.Errorf("RestrictedLabelsFor(%q, %q) (-want, +got):\n%s", tc.org, tc.repo, diff)
 			}
 		})
 	}
+	t.Run("nil configuration restricts nothing", func(t *testing.T) {
+		var nilConfig *plugins.Configuration
+		if got := nilConfig.RestrictedLabelsFor("acme", "widgets"); got != nil {
+			t.Errorf("RestrictedLabelsFor() on nil = %v, want nil", got)
+		}
+	})
 }

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	gogithub "github.com/google/go-github/v93/github"
 )
@@ -18,6 +18,49 @@ const (
 
 // defaultLabelColor is the color GitHub gives a label created implicitly by adding it.
 const defaultLabelColor = "ededed"
+
+// GitHub's limits, in characters: longer comment bodies and label names are refused with
+// 422, not cut.
+const (
+	maxCommentBody = 65536
+	maxLabelName   = 50
+)
+
+// checkCommentBody answers 422 as GitHub does for a missing or too long comment body, and
+// reports whether body may be stored.
+func checkCommentBody(w http.ResponseWriter, body string) bool {
+	switch {
+	case body == "":
+		writeValidationFailed(w, commentsDocsURL, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"})
+		return false
+	case utf8.RuneCountInString(body) > maxCommentBody:
+		writeValidationFailed(w, commentsDocsURL, fieldError{
+			Resource: "IssueComment", Field: "body", Code: "custom",
+			Message: "body is too long (maximum is 65536 characters)",
+		})
+		return false
+	}
+	return true
+}
+
+// checkLabelNames answers 422 as GitHub does when a label name is missing or too long, and
+// reports whether all of names may be used.
+func checkLabelNames(w http.ResponseWriter, docs string, names ...string) bool {
+	for _, name := range names {
+		switch {
+		case name == "":
+			writeValidationFailed(w, docs, fieldError{Resource: "Label", Field: "name", Code: "missing_field"})
+			return false
+		case utf8.RuneCountInString(name) > maxLabelName:
+			writeValidationFailed(w, docs, fieldError{
+				Resource: "Label", Field: "name", Code: "custom",
+				Message: "name is too long (maximum is 50 characters)",
+			})
+			return false
+		}
+	}
+	return true
+}
 
 // Comments on issues and pull requests share GitHub's issue-number space, so the emulator
 // accepts them on any number without an issue being seeded.
@@ -49,8 +92,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	if req.Body == "" {
-		writeValidationFailed(w, commentsDocsURL, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"})
+	if !checkCommentBody(w, req.Body) {
 		return
 	}
 	org, repo := r.PathValue("org"), r.PathValue("repo")
@@ -102,8 +144,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	if req.Body == "" {
-		writeValidationFailed(w, commentsDocsURL, fieldError{Resource: "IssueComment", Field: "body", Code: "missing_field"})
+	if !checkCommentBody(w, req.Body) {
 		return
 	}
 	s.mu.Lock()
@@ -162,18 +203,8 @@ func (s *Server) labelObjectsLocked(key issueKey) []*gogithub.Label {
 // GitHub does. GitHub matches label names case-insensitively, and adding one twice is a no-op.
 func (s *Server) addLabelLocked(org, repo string, key issueKey, name string) {
 	lower := strings.ToLower(name)
-	if s.repoLabels[key.repo] == nil {
-		s.repoLabels[key.repo] = map[string]*gogithub.Label{}
-	}
 	if _, ok := s.repoLabels[key.repo][lower]; !ok {
-		id := s.newID()
-		s.repoLabels[key.repo][lower] = &gogithub.Label{
-			ID:     id,
-			NodeID: "LA_" + itoa64(id),
-			URL:    s.apiURL("repos/%s/%s/labels/%s", org, repo, url.PathEscape(name)),
-			Name:   name,
-			Color:  defaultLabelColor,
-		}
+		s.defineLabelLocked(org, repo, name, defaultLabelColor, "")
 	}
 	if slices.ContainsFunc(s.labels[key], func(l string) bool { return strings.EqualFold(l, name) }) {
 		return
@@ -217,8 +248,7 @@ func (s *Server) addLabels(w http.ResponseWriter, r *http.Request) {
 		}
 		names = wrapped.Labels
 	}
-	if slices.Contains(names, "") {
-		writeValidationFailed(w, labelsDocsURL, fieldError{Resource: "Label", Field: "name", Code: "missing_field"})
+	if !checkLabelNames(w, labelsDocsURL, names...) {
 		return
 	}
 	org, repo := r.PathValue("org"), r.PathValue("repo")

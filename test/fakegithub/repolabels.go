@@ -15,23 +15,63 @@ func (s *Server) AddRepoLabels(org, repo string, names ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rk := repoKey(org, repo)
+	for _, name := range names {
+		if _, ok := s.repoLabels[rk][strings.ToLower(name)]; !ok {
+			s.defineLabelLocked(org, repo, name, defaultLabelColor, "")
+		}
+	}
+}
+
+// defineLabelLocked creates label name in org/repo, replacing any of the same name, and
+// returns it. Callers hold s.mu.
+func (s *Server) defineLabelLocked(org, repo, name, color, description string) *gogithub.Label {
+	rk := repoKey(org, repo)
 	if s.repoLabels[rk] == nil {
 		s.repoLabels[rk] = map[string]*gogithub.Label{}
 	}
-	for _, name := range names {
-		lower := strings.ToLower(name)
-		if _, ok := s.repoLabels[rk][lower]; ok {
-			continue
-		}
-		id := s.newID()
-		s.repoLabels[rk][lower] = &gogithub.Label{
-			ID:     id,
-			NodeID: "LA_" + itoa64(id),
-			URL:    s.apiURL("repos/%s/%s/labels/%s", org, repo, url.PathEscape(name)),
-			Name:   name,
-			Color:  defaultLabelColor,
-		}
+	id := s.newID()
+	l := &gogithub.Label{
+		ID:     id,
+		NodeID: "LA_" + itoa64(id),
+		URL:    s.apiURL("repos/%s/%s/labels/%s", org, repo, url.PathEscape(name)),
+		Name:   name,
+		Color:  color,
 	}
+	if description != "" {
+		l.Description = gogithub.Ptr(description)
+	}
+	s.repoLabels[rk][strings.ToLower(name)] = l
+	return l
+}
+
+const createLabelDocsURL = "https://docs.github.com/rest/issues/labels#create-a-label"
+
+// createRepoLabel handles POST /repos/{org}/{repo}/labels: 201 with the new label, 422 when
+// the name is missing, too long or taken (ignoring case, as GitHub compares label names).
+func (s *Server) createRepoLabel(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name        string `json:"name"`
+		Color       string `json:"color"`
+		Description string `json:"description"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if !checkLabelNames(w, createLabelDocsURL, req.Name) {
+		return
+	}
+	color := strings.TrimPrefix(req.Color, "#")
+	if color == "" {
+		color = defaultLabelColor
+	}
+	org, repo := r.PathValue("org"), r.PathValue("repo")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.repoLabels[repoKey(org, repo)][strings.ToLower(req.Name)]; ok {
+		writeValidationFailed(w, createLabelDocsURL, fieldError{Resource: "Label", Field: "name", Code: "already_exists"})
+		return
+	}
+	writeJSON(w, http.StatusCreated, clone(s.defineLabelLocked(org, repo, req.Name, color, req.Description)))
 }
 
 // repoLabelsLocked returns the labels of repository key rk sorted by name, case-insensitively,

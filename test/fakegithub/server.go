@@ -40,6 +40,7 @@ type Server struct {
 	repoLabels    map[string]map[string]*gogithub.Label // repo key -> lower-cased name -> label
 	members       map[string]map[string]bool            // lower-cased org -> lower-cased login
 	collaborators map[string]map[string]bool            // repo key -> lower-cased login
+	teams         map[teamKey]map[string]string         // team -> lower-cased login -> membership state
 	issues        map[issueKey]*gogithub.Issue          // plain issues (pull requests are in pulls); made on first use
 	contents      map[contentKey][]byte                 // repository files by ref; made on first use
 
@@ -78,6 +79,7 @@ func New() *Server {
 		repoLabels:    map[string]map[string]*gogithub.Label{},
 		members:       map[string]map[string]bool{},
 		collaborators: map[string]map[string]bool{},
+		teams:         map[teamKey]map[string]string{},
 	}
 	s.srv = httptest.NewServer(s.handler())
 	return s
@@ -127,6 +129,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /orgs/{org}/members/{user}", s.checkMember)
 	mux.HandleFunc("GET /repos/{org}/{repo}/collaborators/{user}", s.checkCollaborator)
+	mux.HandleFunc("GET /orgs/{org}/teams/{team}/memberships/{user}", s.teamMembership)
 
 	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.createInstallationToken)
 
@@ -136,6 +139,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /repos/{org}/{repo}/pulls/{number}/requested_reviewers", s.requestReviewers)
 	mux.HandleFunc("DELETE /repos/{org}/{repo}/pulls/{number}/requested_reviewers", s.removeReviewers)
 	mux.HandleFunc("GET /repos/{org}/{repo}/labels", s.listRepoLabels)
+	mux.HandleFunc("POST /repos/{org}/{repo}/labels", s.createRepoLabel)
 	mux.HandleFunc("GET /repos/{org}/{repo}/contents/{path...}", s.getContents)
 
 	// Everything else, including a known path with another method, is what GitHub answers

@@ -1,6 +1,7 @@
 package approve
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -154,6 +155,13 @@ func TestHandleIssueComment(t *testing.T) {
 		wantReplies: []string{"@bob: `/approve` is refused: the OWNERS file of `main` cannot be read: " +
 			"invalid OWNERS: error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'"},
 		wantCalls: refusedCalls,
+	}, {
+		name:        "OWNERS of 10,000 approvers: the refusal names ten",
+		body:        "/approve",
+		opts:        []plugintest.CommentOption{plugintest.By("mallory", "NONE")},
+		seed:        withOwners("main", "approvers:\n"+strings.Repeat("- an-approver-with-a-long-login\n", 10_000)),
+		wantReplies: []string{"@mallory: `/approve` is refused: you are not an approver in the OWNERS file of `main`. Approvers: " + strings.Repeat("an-approver-with-a-long-login, ", 9) + "an-approver-with-a-long-login and 9,990 more."},
+		wantCalls:   refusedCalls,
 	}, {
 		name:    "quoted command",
 		body:    "> /approve",

@@ -44,7 +44,7 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 	number := e.GetIssue().GetNumber()
 	user := e.GetComment().GetUser().GetLogin()
 	reply := func(msg string) error {
-		return gh.CreateComment(ctx, org, repo, number, plugins.Reply(user, "`"+command+"`"+msg))
+		return gh.CreateComment(ctx, org, repo, number, plugins.Reply(user, plugins.Code(command)+msg))
 	}
 
 	// The comment payload does not name the base branch.
@@ -77,7 +77,7 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 			role = "a reviewer but not an approver"
 		}
 		return reply(fmt.Sprintf(" is refused: you are %s in the %s file of `%s`. Approvers: %s.",
-			role, OwnersFile, base, strings.Join(o.Approvers, ", ")))
+			role, OwnersFile, base, listSome(o.Approvers)))
 	}
 
 	labels, err := gh.GetIssueLabels(ctx, org, repo, number)
@@ -100,4 +100,18 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 		return reply(": removing label `" + Label + "`.")
 	}
 	return nil
+}
+
+// maxListedApprovers is how many approvers a refusal names; an OWNERS file may list
+// thousands.
+const maxListedApprovers = 10
+
+// listSome joins the first maxListedApprovers logins and counts the rest.
+func listSome(logins []string) string {
+	shown := logins[:min(len(logins), maxListedApprovers)]
+	out := strings.Join(shown, ", ")
+	if rest := len(logins) - len(shown); rest > 0 {
+		out += " and " + plugins.FormatCount(rest) + " more"
+	}
+	return out
 }

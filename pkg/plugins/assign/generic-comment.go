@@ -33,14 +33,21 @@ type command struct {
 	logins []string
 }
 
+// maxLogins bounds the users the commands of one comment send to GitHub, whatever the
+// comment holds: the rest are counted in one line of the reply. It also bounds the calls a
+// comment costs, since a review request GitHub refuses is retried once per user.
+const maxLogins = 20
+
 // parseCommands returns the commands of body; a command naming nobody names commenter.
 func parseCommands(body, commenter string) []command {
 	var out []command
 	for _, m := range commandRe.FindAllStringSubmatch(config.StripCodeAndQuotes(body), -1) {
 		var logins []string
+		seen := map[string]bool{}
 		for _, f := range strings.Fields(m[2]) {
 			login := strings.TrimPrefix(f, "@")
-			if !containsLogin(logins, login) {
+			if !seen[strings.ToLower(login)] {
+				seen[strings.ToLower(login)] = true
 				logins = append(logins, login)
 			}
 		}
@@ -72,7 +79,7 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 	org, repo := e.GetRepo().GetOwner().GetLogin(), e.GetRepo().GetName()
 	number := e.GetIssue().GetNumber()
 
-	s := &state{gh: gh, org: org, repo: repo, number: number}
+	s := &state{gh: gh, org: org, repo: repo, number: number, budget: maxLogins}
 	for _, u := range e.GetIssue().Assignees {
 		s.assignees = append(s.assignees, u.GetLogin())
 	}
@@ -97,10 +104,14 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 			lines = append(lines, line)
 		}
 	}
+	if s.notHandled > 0 {
+		lines = append(lines, fmt.Sprintf("%s more %s left out: bosun assigns, unassigns, asks or stops asking reviews from at most %d users per comment; comment again for the rest.",
+			plugins.FormatCount(s.notHandled), plugins.Plural(s.notHandled, "user was", "users were"), maxLogins))
+	}
 	if len(lines) == 0 {
 		return nil
 	}
-	log.Infow("Changed assignees or reviewers", "user", user, "lines", len(lines))
+	log.Infow("Changed assignees or reviewers", "user", user, "lines", len(lines), "notHandled", s.notHandled)
 	return gh.CreateComment(ctx, org, repo, number, plugins.Reply(user, lines...))
 }
 
@@ -112,10 +123,21 @@ type state struct {
 	assignees   []string
 	pr          *gogithub.PullRequest // read on first need
 	prRequested []string
+	// budget is how many more users the comment may send to GitHub; notHandled counts those
+	// left out.
+	budget, notHandled int
+}
+
+// take returns the first of logins the comment's budget still covers and counts the rest.
+func (s *state) take(logins []string) []string {
+	n := min(len(logins), s.budget)
+	s.budget -= n
+	s.notHandled += len(logins) - n
+	return logins[:n]
 }
 
 func (s *state) assign(ctx context.Context, c command) (string, error) {
-	toAdd := without(c.logins, s.assignees)
+	toAdd := s.take(without(c.logins, s.assignees))
 	if len(toAdd) == 0 {
 		return "", nil
 	}
@@ -136,7 +158,7 @@ func (s *state) assign(ctx context.Context, c command) (string, error) {
 }
 
 func (s *state) unassign(ctx context.Context, c command) (string, error) {
-	toRemove := within(c.logins, s.assignees)
+	toRemove := s.take(within(c.logins, s.assignees))
 	if len(toRemove) == 0 {
 		return "", nil
 	}
@@ -174,7 +196,7 @@ func (s *state) requestReview(ctx context.Context, c command) (string, error) {
 		logins = without(logins, []string{author})
 		parts = append(parts, fmt.Sprintf("@%s wrote this pull request and cannot review it", author))
 	}
-	toAsk := without(logins, s.prRequested)
+	toAsk := s.take(without(logins, s.prRequested))
 	if len(toAsk) > 0 {
 		refused, err := s.gh.RequestReview(ctx, s.org, s.repo, s.number, toAsk)
 		if err != nil {
@@ -196,7 +218,7 @@ func (s *state) withdrawReview(ctx context.Context, c command) (string, error) {
 	if err := s.loadPR(ctx); err != nil {
 		return "", err
 	}
-	toWithdraw := within(c.logins, s.prRequested)
+	toWithdraw := s.take(within(c.logins, s.prRequested))
 	if len(toWithdraw) == 0 {
 		return "", nil
 	}
@@ -212,7 +234,7 @@ func line(c command, parts []string) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "`" + c.text + "`: " + strings.Join(parts, "; ") + "."
+	return plugins.Code(c.text) + ": " + strings.Join(parts, "; ") + "."
 }
 
 // without returns the logins of a that are not in b, ignoring case.

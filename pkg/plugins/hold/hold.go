@@ -82,12 +82,12 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 		if err := gh.AddLabel(ctx, org, repo, number, Label); err != nil {
 			return err
 		}
-		reply = fmt.Sprintf("`%s`: adding label `%s`. Comment `/hold cancel` to remove it.", command, Label)
+		reply = fmt.Sprintf("%s: adding label `%s`. Comment `/hold cancel` to remove it.", plugins.Code(command), Label)
 	case cancel && held:
 		if err := gh.RemoveLabel(ctx, org, repo, number, Label); err != nil {
 			return err
 		}
-		reply = fmt.Sprintf("`%s`: removing label `%s`.", command, Label)
+		reply = fmt.Sprintf("%s: removing label `%s`.", plugins.Code(command), Label)
 	default:
 		return nil
 	}

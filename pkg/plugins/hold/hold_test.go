@@ -1,6 +1,7 @@
 package hold
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -64,6 +65,11 @@ func TestHandleIssueComment(t *testing.T) {
 		body:        "/unhold",
 		labels:      []string{held},
 		wantReplies: []string{"@bob: `/unhold`: removing label `do-not-merge/hold`."},
+	}, {
+		name:        "unhold with a tail of 100,000 characters: the echo is cut",
+		body:        "/unhold " + strings.Repeat("x", 100_000),
+		labels:      []string{held},
+		wantReplies: []string{"@bob: `/unhold " + strings.Repeat("x", plugins.MaxEchoBytes-len("/unhold ")-len("…")) + "…`: removing label `do-not-merge/hold`."},
 	}, {
 		name: "hold cancel when not held says nothing",
 		body: "/hold cancel",

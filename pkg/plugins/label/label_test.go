@@ -117,13 +117,13 @@ func TestHandleIssueComment(t *testing.T) {
 	}, {
 		name:        "custom label not allowed",
 		plugins:     allowSquash,
-		body:        "/label lgtm",
-		wantReplies: []string{"@bob: `/label lgtm`: `/label` cannot set `lgtm`: the allowed labels are `tide/merge-method-squash` (`label.additional_labels` in plugins.yaml)."},
+		body:        "/label needs-rebase",
+		wantReplies: []string{"@bob: `/label needs-rebase`: `/label` cannot set `needs-rebase`: the allowed labels are `tide/merge-method-squash` (`label.additional_labels` in plugins.yaml)."},
 		wantCalls:   []string{"GET " + labelsPath, "POST " + commentsPath},
 	}, {
 		name:        "no custom labels configured",
-		body:        "/label lgtm",
-		wantReplies: []string{"@bob: `/label lgtm`: `/label` cannot set `lgtm`: no labels are allowed (`label.additional_labels` in plugins.yaml)."},
+		body:        "/label needs-rebase",
+		wantReplies: []string{"@bob: `/label needs-rebase`: `/label` cannot set `needs-rebase`: no labels are allowed (`label.additional_labels` in plugins.yaml)."},
 	}, {
 		name:        "closed issue",
 		body:        "/kind bug",

@@ -42,7 +42,7 @@ func handleComment(ctx context.Context, gh commentClient, log *zap.SugaredLogger
 	number := e.GetIssue().GetNumber()
 	user := e.GetComment().GetUser().GetLogin()
 	reply := func(msg string) error {
-		return gh.CreateComment(ctx, org, repo, number, plugins.Reply(user, "`"+command+"`"+msg))
+		return gh.CreateComment(ctx, org, repo, number, plugins.Reply(user, plugins.Code(command)+msg))
 	}
 
 	isAuthor := strings.EqualFold(user, e.GetIssue().GetUser().GetLogin())

@@ -52,7 +52,7 @@ func handle(ctx context.Context, gh githubClient, log *zap.SugaredLogger, e *gog
 		what = "this pull request"
 	}
 	reply := func(msg string) error {
-		return gh.CreateComment(ctx, org, repo, number, plugins.Reply(user, "`"+command+"`"+msg))
+		return gh.CreateComment(ctx, org, repo, number, plugins.Reply(user, plugins.Code(command)+msg))
 	}
 
 	if !strings.EqualFold(user, issue.GetUser().GetLogin()) {

@@ -190,5 +190,6 @@ func listJobs(presubmits []config.Presubmit, baseRef, commenter string) string {
 	if len(required)+len(optional) == 0 {
 		b.WriteString("\nNo job is configured for this branch.\n")
 	}
-	return b.String()
+	// Only the config is echoed, but a config can list more jobs than a comment holds.
+	return plugins.Truncate(b.String(), plugins.MaxCommentBytes)
 }
