@@ -1,5 +1,7 @@
 // Command checkconfig validates bosun's config and job config, as bosun itself would load
-// them, and prints every problem it finds.
+// them, and prints every problem it finds. It also prints warnings about what bosun runs
+// but should not, such as a pull request's title substituted into a script; they fail the
+// check only with --strict.
 package main
 
 import (
@@ -21,6 +23,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config-path", "", "path to config.yaml (required)")
 	jobConfigPath := fs.String("job-config-path", "", "path to a job config file or a directory of them (optional)")
+	strict := fs.Bool("strict", false, "fail (exit 1) on warnings too, such as pull request text substituted into a script")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -32,6 +35,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(*configPath, *jobConfigPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	warnings := cfg.Warnings()
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "warning: "+w)
+	}
+	if *strict && len(warnings) > 0 {
+		fmt.Fprintf(stderr, "checkconfig: %d warning(s), and --strict makes them fail\n", len(warnings))
 		return 1
 	}
 	pre, post, periodic := cfg.JobCounts()

@@ -14,6 +14,26 @@ func TestRun(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("periodics:\n- name: nightly\n  cron: nope\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A presubmit whose script runs the pull request's title: bosun runs it, with a warning.
+	unsafe := filepath.Join(dir, "unsafe.yaml")
+	unsafeJob := `presubmits:
+  acme/widgets:
+  - name: unit
+    pipeline_run_spec:
+      pipelineSpec:
+        tasks:
+        - name: build
+          taskSpec:
+            steps:
+            - name: compile
+              image: golang
+              script: echo "$(params.PULL_TITLE)"
+`
+	if err := os.WriteFile(unsafe, []byte(unsafeJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unsafeWarning := "warning: " + unsafe + `:4: presubmit "unit" (acme/widgets): pipeline_run_spec: task build step compile: ` +
+		`script uses $(params.PULL_TITLE), which the pull request's author controls; pass it as an env var`
 	tests := []struct {
 		name       string
 		args       []string
@@ -30,6 +50,22 @@ func TestRun(t *testing.T) {
 		args:       []string{"--config-path", bad},
 		wantCode:   1,
 		wantStderr: []string{bad + `:3: periodic "nightly": cron: `, bad + `:2: periodic "nightly": pipeline_run_spec: `},
+	}, {
+		name:       "script injection is a warning",
+		args:       []string{"--config-path", unsafe},
+		wantCode:   0,
+		wantStdout: "config OK: 1 presubmits, 0 postsubmits, 0 periodics\n",
+		wantStderr: []string{unsafeWarning},
+	}, {
+		name:       "script injection fails with --strict",
+		args:       []string{"--strict", "--config-path", unsafe},
+		wantCode:   1,
+		wantStderr: []string{unsafeWarning, "checkconfig: 1 warning(s), and --strict makes them fail"},
+	}, {
+		name:       "--strict passes a config without warnings",
+		args:       []string{"--strict", "--config-path", "../../pkg/config/testdata/prow/config.yaml", "--job-config-path", "../../pkg/config/testdata/prow/jobs"},
+		wantCode:   0,
+		wantStdout: "config OK: 4 presubmits, 2 postsubmits, 2 periodics\n",
 	}, {
 		name:       "missing --config-path",
 		args:       nil,

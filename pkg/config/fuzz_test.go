@@ -18,6 +18,8 @@ func FuzzLoadBytes(f *testing.F) {
 			}
 			return
 		}
+		// The script-injection analysis runs on every config checkconfig accepts.
+		_ = c.Warnings()
 		checkJob := func(j JobBase) {
 			if j.Name == "" || j.Agent != prowjobsv1.TektonAgent || j.Namespace == nil || *j.Namespace == "" {
 				t.Fatalf("accepted job with name %q agent %q namespace %v", j.Name, j.Agent, j.Namespace)

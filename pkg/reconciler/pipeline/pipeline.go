@@ -32,6 +32,9 @@ type Reconciler struct {
 	repoMax repoLimits
 	// claims takes concurrency slots for jobs under a limit (concurrency.go).
 	claims *claimer
+	// checked remembers the jobs whose pipelines were checked for script injection
+	// (scriptinjection.go).
+	checked checkedJobs
 }
 
 var _ prowjobreconciler.Interface = (*Reconciler)(nil)
@@ -143,6 +146,7 @@ func (r *Reconciler) createPipelineRun(ctx context.Context, pj *prowjobsv1.ProwJ
 		return nil, err
 	}
 	logging.FromContext(ctx).Infow("Created PipelineRun", "pipelinerun", want.Namespace+"/"+want.Name)
+	r.warnScriptInjections(ctx, pj, &want.Spec)
 	return created, nil
 }
 

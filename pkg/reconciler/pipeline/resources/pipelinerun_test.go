@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
 )
 
@@ -443,6 +444,37 @@ func TestParams(t *testing.T) {
 			delete(got, "JOB_SPEC") // checked by TestJobSpec
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("param values (-want, +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestAuthorParamsMatchParams keeps the params checkconfig and the controller warn about
+// (config.AuthorParams) in step with those Params fills with text the pull request's author
+// chose: its title and head branch.
+func TestAuthorParamsMatchParams(t *testing.T) {
+	const title, headRef = "TITLE-MARK $(id)", "HEAD-MARK-branch"
+	for _, typ := range []prowjobsv1.ProwJobType{prowjobsv1.PresubmitJob, prowjobsv1.BatchJob} {
+		t.Run(string(typ), func(t *testing.T) {
+			pj := makeProwJob(t, prowjobsv1.PresubmitJob, func(pj *prowjobsv1.ProwJob) {
+				pj.Spec.Type = typ
+				pj.Spec.Refs.Pulls[0].Title = title
+				pj.Spec.Refs.Pulls[0].HeadRef = headRef
+			})
+			ps, err := resources.Params(pj)
+			if err != nil {
+				t.Fatalf("Params() error = %v", err)
+			}
+			var carrying []string
+			for _, p := range ps {
+				if strings.Contains(p.Value.StringVal, "TITLE-MARK") || strings.Contains(p.Value.StringVal, "HEAD-MARK") {
+					carrying = append(carrying, p.Name)
+				}
+			}
+			slices.Sort(carrying)
+			want := slices.Sorted(slices.Values(config.AuthorParams(typ)))
+			if diff := cmp.Diff(want, carrying); diff != "" {
+				t.Errorf("Params carrying the author's text (-config.AuthorParams, +Params):\n%s", diff)
 			}
 		})
 	}
