@@ -77,6 +77,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 			return err
 		}
 	}
+	// The reporter writes its ledger in the background until ctx ends, and once more then;
+	// Run returns only after that last write (see crier.Options.Stopped).
+	var stopped sync.WaitGroup
+	ctx, stopAll := context.WithCancel(ctx)
+	defer func() {
+		stopAll()
+		stopped.Wait()
+	}()
 	ctx, informers := injection.Default.SetupInformers(ctx, cfg)
 	// Each constructor is paired with the name its Leases carry (its agent name).
 	type ctor struct {
@@ -97,7 +105,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}}
 	if o.GitHub != nil {
 		ctors = append(ctors, ctor{name: crier.AgentName, new: func(ctx context.Context) *controller.Impl {
-			return crier.NewController(crier.Options{Workers: o.ReporterWorkers}, o.GitHub)(ctx, nil)
+			return crier.NewController(crier.Options{Workers: o.ReporterWorkers, Stopped: &stopped}, o.GitHub)(ctx, nil)
 		}})
 	}
 	recorders := newEventRecorders(ctx)

@@ -280,3 +280,17 @@ func RateLimitReset(err error) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// RetryAt returns when a request that failed with err may be sent again, if GitHub said:
+// the reset of a primary rate limit, or now plus the Retry-After of a secondary one that
+// was longer than the client waits out by itself.
+func RetryAt(err error, now time.Time) (time.Time, bool) {
+	if reset, ok := RateLimitReset(err); ok {
+		return reset, true
+	}
+	var abuse *gogithub.AbuseRateLimitError
+	if errors.As(err, &abuse) && abuse.RetryAfter != nil {
+		return now.Add(*abuse.RetryAfter), true
+	}
+	return time.Time{}, false
+}

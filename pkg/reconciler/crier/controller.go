@@ -4,9 +4,14 @@ package crier
 
 import (
 	"context"
+	"sync"
 
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	kubeclient "knative.dev/pkg/client/injection/kube/client"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
+	"knative.dev/pkg/reconciler"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	prowjobclient "github.com/bosun-ci/bosun/pkg/client/injection/client"
@@ -22,12 +27,34 @@ const AgentName = "bosun-crier"
 type Options struct {
 	// Workers is how many jobs are reported at once; each report is one GitHub call.
 	Workers int
+	// Stopped, when set, counts the reporter's background writers of its ledger
+	// (LedgerConfigMap): they end after the constructor's context, once they have written
+	// their last records, and a process should wait for them before it exits, or a
+	// restart posts pending again for the jobs reported in the last moments.
+	Stopped *sync.WaitGroup
 }
 
 // NewController returns a constructor for the GitHub status reporter.
 func NewController(opts Options, gh github.StatusCreator) func(context.Context, configmap.Watcher) *controller.Impl {
 	return func(ctx context.Context, _ configmap.Watcher) *controller.Impl {
-		r := &Reconciler{github: gh, prowJobClient: prowjobclient.Get(ctx)}
+		lister := prowjobinformer.Get(ctx).Lister()
+		led := &ledgers{
+			configMaps: kubeclient.Get(ctx).CoreV1().ConfigMaps,
+			exists: func(namespace string) (map[types.UID]bool, error) {
+				pjs, err := lister.ProwJobs(namespace).List(labels.Everything())
+				if err != nil {
+					return nil, err
+				}
+				uids := make(map[types.UID]bool, len(pjs))
+				for _, pj := range pjs {
+					uids[pj.UID] = true
+				}
+				return uids, nil
+			},
+			flushers: opts.Stopped,
+		}
+		led.start(ctx)
+		r := &Reconciler{github: gh, prowJobClient: prowjobclient.Get(ctx), ledgers: led}
 		impl := prowjobreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
 			return controller.Options{
 				AgentName: AgentName,
@@ -39,6 +66,9 @@ func NewController(opts Options, gh github.StatusCreator) func(context.Context, 
 					pj, ok := obj.(*prowjobsv1.ProwJob)
 					return ok && needsReport(pj)
 				},
+				// The jobs of a bucket taken over were reported by another replica, which
+				// recorded them in the ledger: read it again before trusting "not reported".
+				PromoteFunc: func(reconciler.Bucket) { led.markStale() },
 			}
 		})
 		if opts.Workers > 0 {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"knative.dev/pkg/controller"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
 
@@ -28,9 +30,16 @@ type Reconciler struct {
 	prowJobClient prowjobclientset.Interface
 	// inFlight holds the last state reported for jobs that are still running, by UID. Only
 	// final states are written to the job (prev_report_states): that saves an apiserver
-	// write per job, and all a restart costs is re-posting the same pending status for the
-	// jobs running at the time.
+	// write per job.
 	inFlight sync.Map
+	// ledgers record, across restarts and replicas, which running jobs' pending status was
+	// posted, many jobs to a write (ledger.go); nil keeps that in memory only, and then a
+	// restart posts pending again for every running job.
+	ledgers *ledgers
+	// retries spaces out the attempts of failed reports (backoff.go).
+	retries backoff
+	// now is the clock rate limit resets are compared with; nil means time.Now.
+	now func() time.Time
 }
 
 var _ prowjobreconciler.Interface = (*Reconciler)(nil)
@@ -39,12 +48,15 @@ var _ prowjobreconciler.Interface = (*Reconciler)(nil)
 func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) pkgreconciler.Event {
 	if !needsReport(pj) {
 		if pj.Complete() {
-			r.inFlight.Delete(pj.UID)
+			r.forget(pj)
 		}
 		return nil
 	}
 	state := pj.Status.State
-	previous := r.lastReported(pj)
+	previous, err := r.lastReported(ctx, pj)
+	if err != nil {
+		return err
+	}
 	if previous == state {
 		return nil
 	}
@@ -59,31 +71,70 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 			TargetURL:   pj.Status.URL,
 		}
 		if err := r.github.CreateStatus(ctx, refs.Org, refs.Repo, refs.HeadSHA(), s); err != nil {
-			return fmt.Errorf("report %s: %w", state, err)
+			return r.retryLater(ctx, pj, state, err)
 		}
+		r.retries.forget(pj.UID)
 		logging.FromContext(ctx).Infow("Reported status", "state", s.State, "context", s.Context, "sha", refs.HeadSHA())
 	}
 	if !state.IsTerminal() {
 		r.inFlight.Store(pj.UID, state)
+		if r.ledgers != nil {
+			r.ledgers.get(pj.Namespace).add(ctx, pj.UID)
+		}
 		return nil
 	}
 	if err := r.recordReported(ctx, pj, state); err != nil {
 		return err
 	}
-	r.inFlight.Delete(pj.UID)
+	r.forget(pj)
 	return nil
 }
 
+// forget drops what is remembered of a job whose final report is recorded on it.
+func (r *Reconciler) forget(pj *prowjobsv1.ProwJob) {
+	r.inFlight.Delete(pj.UID)
+	r.retries.forget(pj.UID)
+	if r.ledgers != nil {
+		r.ledgers.get(pj.Namespace).remove(pj.UID)
+	}
+}
+
+// retryLater is what a failed report returns: a requeue of the job when GitHub says it may
+// be sent again (a rate limit's reset), else after the job's next backoff delay. A requeue
+// with a delay is not counted as a failure by the work queue, whose own backoff is not used.
+func (r *Reconciler) retryLater(ctx context.Context, pj *prowjobsv1.ProwJob, state prowjobsv1.ProwJobState, err error) error {
+	now := time.Now
+	if r.now != nil {
+		now = r.now
+	}
+	delay := r.retries.next(pj.UID)
+	if at, ok := github.RetryAt(err, now()); ok {
+		// A second past the reset, so that the retry does not race it.
+		delay = max(at.Sub(now()), 0) + time.Second
+	}
+	logging.FromContext(ctx).Warnw("Report failed; retrying later", "state", state, "retry-in", delay.String(), "error", err)
+	return fmt.Errorf("report %s: %w: %w", state, err, controller.NewRequeueAfter(delay))
+}
+
 // lastReported is the state last reported for the job: the recorded final one, else the
-// one remembered for a running job.
-func (r *Reconciler) lastReported(pj *prowjobsv1.ProwJob) prowjobsv1.ProwJobState {
+// one remembered for a running job, by this process or, in the ledger, by any reporter
+// (then pending stands for both non-final states, which GitHub shows alike).
+func (r *Reconciler) lastReported(ctx context.Context, pj *prowjobsv1.ProwJob) (prowjobsv1.ProwJobState, error) {
 	if s := pj.Status.PrevReportStates[ReporterName]; s != "" {
-		return s
+		return s, nil
 	}
 	if s, ok := r.inFlight.Load(pj.UID); ok {
-		return s.(prowjobsv1.ProwJobState)
+		return s.(prowjobsv1.ProwJobState), nil
 	}
-	return ""
+	if r.ledgers == nil {
+		return "", nil
+	}
+	reported, err := r.ledgers.get(pj.Namespace).reported(ctx, pj.UID)
+	if err != nil || !reported {
+		return "", err
+	}
+	r.inFlight.Store(pj.UID, prowjobsv1.PendingState)
+	return prowjobsv1.PendingState, nil
 }
 
 // recordReported stores the reported state with a merge patch that touches only this

@@ -3,14 +3,18 @@ package crier
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/uuid"
 	"go.uber.org/zap/zaptest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	kubefake "k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
 	"knative.dev/pkg/logging"
 
@@ -136,9 +140,10 @@ type step struct {
 	job      *prowjobsv1.ProwJob
 	ghErr    error
 	patchErr error
-	// restart replaces the Reconciler with a fresh one before the step.
-	restart bool
-	wantErr bool
+	// restart replaces the Reconciler with a fresh one before the step, after the old one
+	// wrote its ledger, as a stopping controller does; crash replaces it without that.
+	restart, crash bool
+	wantErr        bool
 }
 
 func TestReconcileKind(t *testing.T) {
@@ -154,6 +159,9 @@ func TestReconcileKind(t *testing.T) {
 		wantInFlight map[types.UID]prowjobsv1.ProwJobState
 		// wantRecorded is prev_report_states in the apiserver's job after the steps.
 		wantRecorded map[string]prowjobsv1.ProwJobState
+		// wantLedger, when not nil, is what the ledger ConfigMap holds at the end, after
+		// the last reconciler wrote it.
+		wantLedger []types.UID
 	}{{
 		name:         "triggered posts pending on the PR head, remembered in memory only",
 		steps:        []step{{job: makeJob(t, prowjobsv1.TriggeredState)}},
@@ -235,13 +243,34 @@ func TestReconcileKind(t *testing.T) {
 		steps:        []step{{job: makeJob(t, prowjobsv1.PendingState, withReported(prowjobsv1.PendingState))}},
 		wantRecorded: map[string]prowjobsv1.ProwJobState{ReporterName: prowjobsv1.PendingState},
 	}, {
-		name: "restart re-posts pending once: the price of remembering in-flight reports in memory only",
-		// A fresh Reconciler has no memory of the pending status posted before the
-		// restart, and the job carries no record of it.
+		name: "a restart posts nothing again: the ledger says pending was posted",
 		steps: []step{
 			{job: makeJob(t, prowjobsv1.PendingState)},
 			{job: makeJob(t, prowjobsv1.PendingState), restart: true},
+			{job: makeJob(t, prowjobsv1.TriggeredState)},
+		},
+		wantCalls:    []statusCall{posted(prowjobsv1.PendingState, github.StatusPending, headSHA)},
+		wantInFlight: map[types.UID]prowjobsv1.ProwJobState{jobUID: prowjobsv1.TriggeredState},
+	}, {
+		name: "after a restart the final state is posted once and the ledger forgets the job",
+		steps: []step{
 			{job: makeJob(t, prowjobsv1.PendingState)},
+			{job: makeJob(t, prowjobsv1.SuccessState), restart: true},
+			{job: makeJob(t, prowjobsv1.SuccessState, withReported(prowjobsv1.SuccessState)), restart: true},
+		},
+		seed: makeJob(t, prowjobsv1.SuccessState),
+		wantCalls: []statusCall{
+			posted(prowjobsv1.PendingState, github.StatusPending, headSHA),
+			posted(prowjobsv1.SuccessState, github.StatusSuccess, headSHA),
+		},
+		wantPatches:  []string{reportPatch(prowjobsv1.SuccessState)},
+		wantRecorded: map[string]prowjobsv1.ProwJobState{ReporterName: prowjobsv1.SuccessState},
+		wantLedger:   []types.UID{},
+	}, {
+		name: "a crash before the ledger was written posts pending once more: the bounded price",
+		steps: []step{
+			{job: makeJob(t, prowjobsv1.PendingState)},
+			{job: makeJob(t, prowjobsv1.PendingState), crash: true},
 		},
 		wantCalls: []statusCall{
 			posted(prowjobsv1.PendingState, github.StatusPending, headSHA),
@@ -352,12 +381,21 @@ func TestReconcileKind(t *testing.T) {
 				return patchErr != nil, nil, patchErr
 			})
 			gh := &recordingGitHub{}
-			r := &Reconciler{github: gh, prowJobClient: client}
+			kube := kubefake.NewSimpleClientset()
+			newReconciler := func() *Reconciler {
+				return &Reconciler{github: gh, prowJobClient: client, ledgers: &ledgers{configMaps: kube.CoreV1().ConfigMaps}}
+			}
+			r := newReconciler()
 			ctx := logging.WithLogger(t.Context(), zaptest.NewLogger(t).Sugar())
 
 			for i, s := range tc.steps {
 				if s.restart {
-					r = &Reconciler{github: gh, prowJobClient: client}
+					if err := r.ledgers.Flush(ctx); err != nil {
+						t.Fatalf("Step %d: write the ledger: %v", i, err)
+					}
+				}
+				if s.restart || s.crash {
+					r = newReconciler()
 				}
 				gh.err, patchErr = s.ghErr, s.patchErr
 				err := r.ReconcileKind(ctx, s.job.DeepCopy())
@@ -382,8 +420,32 @@ func TestReconcileKind(t *testing.T) {
 			if diff := cmp.Diff(tc.wantRecorded, stored.Status.PrevReportStates); diff != "" {
 				t.Errorf("Recorded prev_report_states (-want, +got):\n%s", diff)
 			}
+			if tc.wantLedger != nil {
+				if err := r.ledgers.Flush(ctx); err != nil {
+					t.Fatalf("write the ledger: %v", err)
+				}
+				if diff := cmp.Diff(tc.wantLedger, ledgerUIDs(t, kube, prowNS), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("Ledger (-want, +got):\n%s", diff)
+				}
+			}
 		})
 	}
+}
+
+// ledgerUIDs returns the UIDs the namespace's ledger ConfigMap holds, as the UUIDs they
+// are stored as.
+func ledgerUIDs(t *testing.T, kube *kubefake.Clientset, namespace string) []types.UID {
+	t.Helper()
+	cm, err := kube.CoreV1().ConfigMaps(namespace).Get(t.Context(), LedgerConfigMap, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get the ledger: %v", err)
+	}
+	var out []types.UID
+	for uid := range decodeUIDs(cm) {
+		out = append(out, types.UID(uuid.UUID(uid).String()))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // statusPatches returns the body of every ProwJob patch, failing on any other action or on
