@@ -36,12 +36,16 @@ type edgeState struct {
 	tokenLifetime time.Duration
 }
 
-// fault answers the next remaining requests that match with status.
+// fault answers the next remaining requests that match with status, or, when until is set,
+// every request that matches before until.
 type fault struct {
 	method     string
 	pathPrefix string
 	status     int
 	remaining  int
+	until      time.Time
+	// primary makes a 403 the primary rate limit's, with X-RateLimit-Reset at until.
+	primary bool
 }
 
 type rateBudget struct {
@@ -64,38 +68,85 @@ func (s *Server) InjectFailures(method, pathPrefix string, status int, count int
 	s.edge.faults = append(s.edge.faults, &fault{method: method, pathPrefix: pathPrefix, status: status, remaining: count})
 }
 
-// takeFault returns the status of the first fault matching r and uses one of its answers.
-func (e *edgeState) takeFault(r *http.Request) (int, bool) {
+// FailFor makes the emulator answer every request with method (empty means any) whose path
+// starts with pathPrefix with status for d from now, by the emulator's clock: an outage
+// (5xx) or a window of rate limiting. A 403 or 429 is a secondary rate limit whose
+// Retry-After counts down to the window's end. Rules apply in the order they were added,
+// with InjectFailures' rules; nothing behind an injected answer is changed or spent.
+func (s *Server) FailFor(method, pathPrefix string, status int, d time.Duration) {
+	if status < 400 || status > 599 || d <= 0 {
+		panic("fakegithub: FailFor needs an error status and a positive duration")
+	}
+	s.edge.mu.Lock()
+	defer s.edge.mu.Unlock()
+	s.edge.faults = append(s.edge.faults, &fault{method: method, pathPrefix: pathPrefix, status: status, until: s.now().Add(d)})
+}
+
+// ExhaustRateLimitFor answers every request with GitHub's primary rate limit error (403,
+// X-RateLimit-Remaining: 0, X-RateLimit-Reset at the end of the window) for d from now.
+func (s *Server) ExhaustRateLimitFor(d time.Duration) {
+	if d <= 0 {
+		panic("fakegithub: ExhaustRateLimitFor needs a positive duration")
+	}
+	s.edge.mu.Lock()
+	defer s.edge.mu.Unlock()
+	s.edge.faults = append(s.edge.faults, &fault{status: http.StatusForbidden, until: s.now().Add(d), primary: true})
+}
+
+// takeFault returns the first fault matching r at now and uses one of its answers.
+func (e *edgeState) takeFault(r *http.Request, now time.Time) (fault, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i, f := range e.faults {
+	for i := 0; i < len(e.faults); i++ {
+		f := e.faults[i]
+		if !f.until.IsZero() && !now.Before(f.until) {
+			e.faults = append(e.faults[:i], e.faults[i+1:]...)
+			i--
+			continue
+		}
 		if (f.method != "" && f.method != r.Method) || !strings.HasPrefix(r.URL.Path, f.pathPrefix) {
 			continue
 		}
-		f.remaining--
-		if f.remaining == 0 {
-			e.faults = append(e.faults[:i], e.faults[i+1:]...)
+		if f.until.IsZero() {
+			f.remaining--
+			if f.remaining == 0 {
+				e.faults = append(e.faults[:i], e.faults[i+1:]...)
+			}
 		}
-		return f.status, true
+		return *f, true
 	}
-	return 0, false
+	return fault{}, false
 }
 
-// injectFaults answers requests an InjectFailures rule matches.
+// injectFaults answers requests an InjectFailures, FailFor or ExhaustRateLimitFor rule
+// matches.
 func (s *Server) injectFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		status, ok := s.edge.takeFault(r)
+		now := s.now()
+		f, ok := s.edge.takeFault(r, now)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
 		noteInjected(r)
-		switch status {
-		case http.StatusForbidden, http.StatusTooManyRequests:
-			w.Header().Set("Retry-After", "0")
-			writeError(w, status, secondaryRateLimitMessage, secondaryRateLimitDocs)
+		switch {
+		case f.primary:
+			h := w.Header()
+			h.Set("X-RateLimit-Limit", "5000")
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Used", "5000")
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(f.until.Unix(), 10))
+			h.Set("X-RateLimit-Resource", "core")
+			writeError(w, http.StatusForbidden, "API rate limit exceeded for "+who(r.Header.Get("Authorization"))+".", primaryRateLimitDocs)
+		case f.status == http.StatusForbidden || f.status == http.StatusTooManyRequests:
+			retryAfter := 0
+			if !f.until.IsZero() {
+				retryAfter = int((f.until.Sub(now) + time.Second - 1) / time.Second)
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+			writeError(w, f.status, secondaryRateLimitMessage, secondaryRateLimitDocs)
 		default:
-			writeError(w, status, http.StatusText(status), docsURL)
+			writeError(w, f.status, http.StatusText(f.status), docsURL)
 		}
 	})
 }
@@ -198,3 +249,8 @@ func (w *headerHook) Write(b []byte) (int, error) {
 	}
 	return w.ResponseWriter.Write(b)
 }
+
+// SetClock replaces the emulator's clock (the real one by default), for tests of the
+// time-based rules: fault windows, rate limit resets and token lifetimes. Call it before
+// the first request; now must be safe for concurrent use.
+func (s *Server) SetClock(now func() time.Time) { s.now = now }

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -394,6 +395,66 @@ func TestInstallationTokens(t *testing.T) {
 		// A personal access token is trusted as before.
 		if got := doWith(t, s, "GET", "/repos/acme/widgets/pulls/42", map[string]string{"Authorization": "token ghp_x"}, ""); got.status != http.StatusOK {
 			t.Errorf("GET with a PAT = %d, want 200", got.status)
+		}
+	})
+}
+
+func TestFaultWindows(t *testing.T) {
+	// Time-based faults: an outage or a rate limit lasts a while, whatever is sent during it.
+	const pr = "/repos/acme/widgets/pulls/42"
+	start := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := start
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	newServer := func(t *testing.T) *fakegithub.Server {
+		s := newSeeded(t)
+		s.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		return s
+	}
+
+	t.Run("5xx for the window, then the endpoint", func(t *testing.T) {
+		mu.Lock()
+		now = start
+		mu.Unlock()
+		s := newServer(t)
+		s.FailFor("GET", "/repos/", http.StatusBadGateway, 30*time.Second)
+		var got []int
+		for i := 0; i < 4; i++ { // at 0, 10, 20 s: inside; at 30 s: over
+			got = append(got, doWith(t, s, "GET", pr, nil, "").status)
+			advance(10 * time.Second)
+		}
+		if want := []int{502, 502, 502, 200}; !reflect.DeepEqual(got, want) {
+			t.Errorf("answered %v, want %v", got, want)
+		}
+	})
+	t.Run("a secondary rate limit counts Retry-After down to the window's end", func(t *testing.T) {
+		mu.Lock()
+		now = start
+		mu.Unlock()
+		s := newServer(t)
+		s.FailFor("", "/", http.StatusTooManyRequests, 20*time.Second)
+		advance(5 * time.Second)
+		resp := doWith(t, s, "GET", pr, nil, "")
+		if resp.status != 429 || resp.header.Get("Retry-After") != "15" {
+			t.Errorf("answer %d with Retry-After %q, want 429 with 15", resp.status, resp.header.Get("Retry-After"))
+		}
+	})
+	t.Run("the primary rate limit says when it resets", func(t *testing.T) {
+		mu.Lock()
+		now = start
+		mu.Unlock()
+		s := newServer(t)
+		s.ExhaustRateLimitFor(time.Minute)
+		resp := doWith(t, s, "GET", pr, nil, "")
+		e := decode[apiError](t, resp)
+		if resp.status != 403 || resp.header.Get("X-RateLimit-Remaining") != "0" ||
+			resp.header.Get("X-RateLimit-Reset") != strconv.FormatInt(start.Add(time.Minute).Unix(), 10) ||
+			!strings.Contains(e.Message, "API rate limit exceeded") {
+			t.Errorf("answer %d %+v with headers %v, want GitHub's primary rate limit resetting at the window's end", resp.status, e, resp.header)
+		}
+		advance(time.Minute)
+		if resp := doWith(t, s, "GET", pr, nil, ""); resp.status != 200 {
+			t.Errorf("after the window: %d, want 200", resp.status)
 		}
 	})
 }
