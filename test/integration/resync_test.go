@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/plugins/trigger"
 	"github.com/bosun-ci/bosun/pkg/resync"
 	"github.com/bosun-ci/bosun/test/framework"
 )
@@ -78,7 +80,8 @@ func TestResyncCreatesTheJobsOfAMissedWebhook(t *testing.T) {
 			t.Fatalf("no %s ProwJob; got %v", name, keys(jobsByName))
 		}
 		checkProwJob(t, pj, r, pr)
-		if want := jobs.Name(guid, name, pr.HeadSHA); pj.Name != want || pj.Labels[prowjobsv1.EventGUIDLabel] != guid {
+		// Named as the webhook's own automatic runs are, so that it finds them when it comes.
+		if want := jobs.Name(trigger.AutomaticNameKey(r.org, r.repo, pr.Number), name, pr.HeadSHA); pj.Name != want || pj.Labels[prowjobsv1.EventGUIDLabel] != guid {
 			t.Errorf("%s is %s with event-GUID %q, want %s with %q", name, pj.Name, pj.Labels[prowjobsv1.EventGUIDLabel], want, guid)
 		}
 	}
@@ -101,6 +104,19 @@ func TestResyncCreatesTheJobsOfAMissedWebhook(t *testing.T) {
 	}
 	if got := len(r.prowJobs()); got != 2 {
 		t.Errorf("%d ProwJobs after two passes, want 2", got)
+	}
+
+	// The webhook the resync stood in for is delivered after all (redelivered by hand, or
+	// late): it finds the head's runs and creates nothing.
+	body, err := framework.PullRequestPayload("opened", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := r.send(r.hook, "pull_request", "late-delivery-61", body, r.hook.Secret); code != http.StatusOK {
+		t.Fatalf("late webhook answered %d, want 200", code)
+	}
+	if got := countJobs(r.prowJobs()); got["unit"] != 1 || got["lint"] != 1 {
+		t.Errorf("jobs after the late webhook = %v, want one unit and one lint", got)
 	}
 }
 
