@@ -3,21 +3,18 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 	"knative.dev/pkg/apis"
-	"knative.dev/pkg/logging"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
@@ -281,29 +278,9 @@ func createConcurrencyJob(ctx context.Context, namespace string, j concurrencyJo
 // startConcurrencyReplica runs one controller replica with cfg until the test ends.
 func startConcurrencyReplica(t *testing.T, cfg *config.Config, id string) {
 	t.Helper()
-	logger := zap.NewNop().Sugar()
-	if os.Getenv("BOSUN_TEST_LOGS") != "" {
-		zl, _ := zap.NewDevelopment()
-		logger = zl.Sugar().Named(id)
-	}
-	ctx, cancel := context.WithCancel(logging.WithLogger(context.Background(), logger))
-	done := make(chan error, 1)
-	go func() {
-		done <- controllermanager.Run(ctx, env.Cluster.RESTConfig(), controllermanager.Options{
-			PipelineWorkers: 4,
-			Config:          func() *config.Config { return cfg },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s: %v", id, err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("%s did not stop", id)
-		}
+	runControllers(t, id, controllermanager.Options{
+		PipelineWorkers: 4,
+		Config:          func() *config.Config { return cfg },
 	})
 }
 

@@ -108,6 +108,14 @@ func TestControllerRestartRepostsNothing(t *testing.T) {
 // and returns the function that stops them as a stopping process would.
 func startReporter(t *testing.T, gh github.StatusCreator, id string) func() {
 	t.Helper()
+	return runControllers(t, id, controllermanager.Options{GitHub: gh, PipelineWorkers: 8, ReporterWorkers: 8})
+}
+
+// runControllers runs controllermanager.Run in-process as one controller replica named id,
+// logging under that name when BOSUN_TEST_LOGS is set, and returns the function that stops
+// it and checks that it stopped cleanly; the test's cleanup calls it too.
+func runControllers(t *testing.T, id string, o controllermanager.Options) func() {
+	t.Helper()
 	logger := zap.NewNop().Sugar()
 	if os.Getenv("BOSUN_TEST_LOGS") != "" {
 		zl, _ := zap.NewDevelopment()
@@ -115,11 +123,7 @@ func startReporter(t *testing.T, gh github.StatusCreator, id string) func() {
 	}
 	ctx, cancel := context.WithCancel(logging.WithLogger(context.Background(), logger))
 	done := make(chan error, 1)
-	go func() {
-		done <- controllermanager.Run(ctx, env.Cluster.RESTConfig(), controllermanager.Options{
-			GitHub: gh, PipelineWorkers: 8, ReporterWorkers: 8,
-		})
-	}()
+	go func() { done <- controllermanager.Run(ctx, env.Cluster.RESTConfig(), o) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
