@@ -8,9 +8,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	kubeclient "knative.dev/pkg/client/injection/kube/client"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
+	"knative.dev/pkg/logging"
 	"knative.dev/pkg/reconciler"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
@@ -37,7 +39,11 @@ type Options struct {
 // NewController returns a constructor for the GitHub status reporter.
 func NewController(opts Options, gh github.StatusCreator) func(context.Context, configmap.Watcher) *controller.Impl {
 	return func(ctx context.Context, _ configmap.Watcher) *controller.Impl {
-		lister := prowjobinformer.Get(ctx).Lister()
+		informer := prowjobinformer.Get(ctx)
+		lister := informer.Lister()
+		if err := informer.Informer().AddIndexers(cache.Indexers{statusIndex: indexStatusKeys}); err != nil {
+			logging.FromContext(ctx).Fatalw("Cannot index ProwJobs by commit status", "error", err)
+		}
 		led := &ledgers{
 			configMaps: kubeclient.Get(ctx).CoreV1().ConfigMaps,
 			exists: func(namespace string) (map[types.UID]bool, error) {
@@ -54,7 +60,7 @@ func NewController(opts Options, gh github.StatusCreator) func(context.Context, 
 			flushers: opts.Stopped,
 		}
 		led.start(ctx)
-		r := &Reconciler{github: gh, prowJobClient: prowjobclient.Get(ctx), ledgers: led}
+		r := &Reconciler{github: gh, prowJobClient: prowjobclient.Get(ctx), ledgers: led, jobs: informer.Informer().GetIndexer()}
 		impl := prowjobreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
 			return controller.Options{
 				AgentName: AgentName,

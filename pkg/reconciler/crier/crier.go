@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"knative.dev/pkg/controller"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
@@ -40,6 +41,9 @@ type Reconciler struct {
 	retries backoff
 	// now is the clock rate limit resets are compared with; nil means time.Now.
 	now func() time.Time
+	// jobs is the ProwJob informer's indexer, with statusIndex: a run that a newer run of
+	// the same commit status superseded is not reported (newest.go). Nil reports every run.
+	jobs cache.Indexer
 }
 
 var _ prowjobreconciler.Interface = (*Reconciler)(nil)
@@ -53,6 +57,15 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 		return nil
 	}
 	state := pj.Status.State
+	newer, err := supersededBy(r.jobs, pj)
+	if err != nil {
+		return err
+	}
+	if newer != nil {
+		logging.FromContext(ctx).Debugw("Not reporting a run a newer one superseded", "state", state, "newer", newer.Name)
+		r.forget(pj)
+		return nil
+	}
 	previous, err := r.lastReported(ctx, pj)
 	if err != nil {
 		return err
