@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -235,7 +236,7 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 	}
 	key := fmt.Sprintf("%s/%s#%d@%s", rr.org, rr.repo, pr.GetNumber(), sha)
 	inputs := decisionInputs(pr)
-	if r.decided.has(key, inputs) {
+	if r.decided.has(key, inputs+jobsFingerprint(present, nil)) {
 		return 0, nil
 	}
 	log := r.opts.Logger.With("org", rr.org, "repo", rr.repo, "pr", pr.GetNumber(), "sha", sha)
@@ -263,7 +264,7 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 		}
 	}
 	if len(missing) == 0 {
-		r.decided.put(key, inputs)
+		r.decided.put(key, inputs+jobsFingerprint(present, nil))
 		return 0, nil
 	}
 	missing, err = r.notReportedBefore(ctx, rr, sha, missing)
@@ -274,7 +275,7 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 		// The jobs ran and the sinker has since deleted them (a pull request idle for
 		// longer than sinker.max_prowjob_age): running them again would test nothing new.
 		log.Debugw("The head's statuses show its jobs ran; not running them again")
-		r.decided.put(key, inputs)
+		r.decided.put(key, inputs+jobsFingerprint(present, nil))
 		return 0, nil
 	}
 	created, err := trigger.CreatePresubmits(ctx, a, pr, missing)
@@ -285,8 +286,22 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 	if err != nil {
 		return created, err
 	}
-	r.decided.put(key, inputs)
+	r.decided.put(key, inputs+jobsFingerprint(present, missing))
 	return created, nil
+}
+
+// jobsFingerprint names the jobs a head has once the pass is done with it, present and
+// created, for the decided-heads memory: its decision holds only while the head's jobs are
+// still those (a run aborted as superseded since does not count, see handledHeads).
+func jobsFingerprint(present map[string]bool, created []config.Presubmit) string {
+	names := slices.Collect(maps.Keys(present))
+	for _, job := range created {
+		if !present[job.Name] {
+			names = append(names, job.Name)
+		}
+	}
+	slices.Sort(names)
+	return "|" + strings.Join(names, ",")
 }
 
 // pullHead is one head commit of one pull request.

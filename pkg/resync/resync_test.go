@@ -592,3 +592,30 @@ func TestSyncRunsAgainWhatWasSuperseded(t *testing.T) {
 		t.Errorf("ProwJobs (-want, +got):\n%s", diff)
 	}
 }
+
+func TestSyncNoticesRunsSupersededAfterItsDecision(t *testing.T) {
+	// A pass ran #1's head; then a stale redelivery (or a draft and back) aborted those runs
+	// as superseded. The next pass runs them again: what it decided before no longer holds.
+	e := newTestEnv(t, "", "")
+	sha := headSHA(t, "1")
+	e.gh.AddPullRequest("acme", "gadgets", pullRequest("acme", "gadgets", 1, sha))
+	if got := e.sync(t).Created; got != 1 {
+		t.Fatalf("first pass created %d jobs, want 1", got)
+	}
+	list, err := e.clientset.ProwV1().ProwJobs(namespace).List(testContext(t), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pj := range list.Items {
+		pj.Status.State, pj.Status.Description = prowjobsv1.AbortedState, trigger.DescriptionSuperseded
+		if _, err := e.clientset.ProwV1().ProwJobs(namespace).UpdateStatus(testContext(t), &pj, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.sync(t).Created; got != 1 {
+		t.Errorf("after its run was superseded: created %d jobs, want 1", got)
+	}
+	if got := e.sync(t).Created; got != 0 {
+		t.Errorf("a third pass created %d jobs, want 0", got)
+	}
+}

@@ -48,6 +48,11 @@ func abortRunning(ctx context.Context, a plugins.Agent, org, repo string, number
 	if err != nil {
 		return err
 	}
+	return abortJobs(ctx, a, running, abort, reason)
+}
+
+// abortJobs aborts the jobs of running that abort selects.
+func abortJobs(ctx context.Context, a plugins.Agent, running []prowjobsv1.ProwJob, abort func(*prowjobsv1.ProwJob) bool, reason string) error {
 	var errs []error
 	for i := range running {
 		if abort(&running[i]) {

@@ -437,6 +437,8 @@ func TestChangedFilesFetchedOncePerHead(t *testing.T) {
 		return pullRequestEvent(t, func(e *gogithub.PullRequestEvent) {
 			e.Action = gogithub.Ptr("synchronize")
 			e.PullRequest.Head.SHA = gogithub.Ptr(secondSHA)
+			// The push comes after the opened event's jobs were created.
+			e.PullRequest.UpdatedAt = &gogithub.Timestamp{Time: apiserverStart.Add(time.Hour)}
 		})
 	}
 	tests := []struct {
@@ -1224,6 +1226,55 @@ func TestPushChangedFiles(t *testing.T) {
 	for _, tc := range tests {
 		tc.jobs = changesJobConfig
 		tc.wantSHA = pushSHA
+		t.Run(tc.name, func(t *testing.T) { checkFlow(t, tc) })
+	}
+}
+
+func TestStaleSynchronize(t *testing.T) {
+	// A push to secondSHA happened (updated_at 10:10) before the running unit job of headSHA
+	// was created (10:16): either the event is a redelivery of an old push that a newer one
+	// overtook, or clocks disagree. One GitHub call tells which.
+	pushedEarlier := func(e *gogithub.PullRequestEvent) {
+		e.Action = gogithub.Ptr("synchronize")
+		e.PullRequest.Head.SHA = gogithub.Ptr(secondSHA)
+		e.PullRequest.UpdatedAt = &gogithub.Timestamp{Time: earlier.Add(-6 * time.Minute)}
+	}
+	headIs := func(sha string) func(*fakegithub.Server) {
+		return func(gh *fakegithub.Server) {
+			pr := fixturePullRequest(t)
+			pr.Head.SHA = gogithub.Ptr(sha)
+			gh.AddPullRequest("acme", "widgets", pr)
+		}
+	}
+	tests := []flowCase{{
+		name:       "GitHub's head is the running job's: the event is stale, nothing aborted or run",
+		seed:       headIs(headSHA),
+		running:    []seedJob{{job: "unit", number: 42, sha: headSHA}},
+		handle:     handlePR(t, pushedEarlier),
+		wantSeeded: []string{"unit #42 3f1c8a9 pending: running"},
+		wantCalls:  []string{"GET /repos/acme/widgets/pulls/42"},
+	}, {
+		name:       "GitHub's head is the event's: the clocks disagreed, the push is handled",
+		seed:       headIs(secondSHA),
+		running:    []seedJob{{job: "unit", number: 42, sha: headSHA}},
+		handle:     handlePR(t, pushedEarlier),
+		automatic:  true,
+		wantSHA:    secondSHA,
+		wantJobs:   []string{"presubmit lint", "presubmit unit"},
+		wantSeeded: []string{"unit #42 3f1c8a9 aborted: Aborted by trigger plugin."},
+		wantCalls:  []string{"GET /repos/acme/widgets/pulls/42"},
+	}, {
+		name:    "a push after the running jobs: no call",
+		running: []seedJob{{job: "unit", number: 42, sha: headSHA}},
+		handle: handlePR(t, pushedEarlier, func(e *gogithub.PullRequestEvent) {
+			e.PullRequest.UpdatedAt = &gogithub.Timestamp{Time: earlier.Add(time.Minute)}
+		}),
+		automatic:  true,
+		wantSHA:    secondSHA,
+		wantJobs:   []string{"presubmit lint", "presubmit unit"},
+		wantSeeded: []string{"unit #42 3f1c8a9 aborted: Aborted by trigger plugin."},
+	}}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkFlow(t, tc) })
 	}
 }

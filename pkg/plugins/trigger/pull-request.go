@@ -42,7 +42,21 @@ func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogi
 
 	case actionSynchronize:
 		head := pr.GetHead().GetSHA()
-		if err := abortRunning(ctx, a, org, repo, number, func(pj *prowjobsv1.ProwJob) bool { return pullSHA(pj) != head }, DescriptionSuperseded); err != nil {
+		running, err := runningPresubmits(ctx, a, org, repo, number)
+		if err != nil {
+			return err
+		}
+		stale, err := staleHead(ctx, a, pr, running)
+		if err != nil {
+			return err
+		}
+		if stale {
+			// A redelivery of an old push, handled after a newer one: running it would
+			// abort the current head's runs and test a commit nobody looks at.
+			a.Logger.Infow("Event is about a head the pull request has left: nothing to do", "sha", head)
+			return nil
+		}
+		if err := abortJobs(ctx, a, running, func(pj *prowjobsv1.ProwJob) bool { return pullSHA(pj) != head }, DescriptionSuperseded); err != nil {
 			return err
 		}
 		d, err := p.decide(ctx, a, pr)
@@ -86,6 +100,31 @@ func (p *plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogi
 		return err
 	}
 	return nil
+}
+
+// staleHead reports whether a synchronize event is about a head the pull request has left.
+// That can only be so when a run for another head was created after the event happened
+// (the payload's updated_at): then, and only then, one GitHub call tells the current head.
+// An event in order finds only runs of older heads, created before it, and costs no call.
+func staleHead(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest, running []prowjobsv1.ProwJob) (bool, error) {
+	happened := pr.GetUpdatedAt().Time
+	head := pr.GetHead().GetSHA()
+	suspect := false
+	for i := range running {
+		if pullSHA(&running[i]) != head && (happened.IsZero() || running[i].CreationTimestamp.Time.After(happened)) {
+			suspect = true
+			break
+		}
+	}
+	if !suspect {
+		return false, nil
+	}
+	refs := PullRequestRefs(pr)
+	current, err := a.GitHub.GetPullRequest(ctx, refs.Org, refs.Repo, pr.GetNumber())
+	if err != nil {
+		return false, fmt.Errorf("get pull request %s/%s#%d: %w", refs.Org, refs.Repo, pr.GetNumber(), err)
+	}
+	return current.GetHead().GetSHA() != head, nil
 }
 
 // Decision is what the trigger decides for a pull request's head commit when it hears of

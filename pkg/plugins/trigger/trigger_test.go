@@ -83,7 +83,7 @@ type recordingCreator struct {
 
 // apiserverStart is the recording creator's clock before its first create, after the
 // seeded jobs' time (earlier).
-var apiserverStart = time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)
+var apiserverStart = time.Date(2026, 3, 3, 10, 20, 0, 0, time.UTC)
 
 func (c *recordingCreator) Create(_ context.Context, pj *prowjobsv1.ProwJob, _ metav1.CreateOptions) (*prowjobsv1.ProwJob, error) {
 	if c.err != nil {
