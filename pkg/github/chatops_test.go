@@ -217,3 +217,21 @@ func TestIsTeamMember(t *testing.T) {
 		wantHTTPStatus(t, err, http.StatusUnauthorized)
 	})
 }
+
+func TestTrustChecksEscapeNames(t *testing.T) {
+	// Logins come from payloads and comments. Unescaped, "carol#x" would ask about carol.
+	c, s := newChatOpsClient(t)
+	s.AddOrgMember("acme", "carol")
+	s.AddCollaborator("acme", "widgets", "carol")
+	for _, user := range []string{"carol#x", "carol?x", "carol/x"} {
+		if got, err := c.IsMember(testContext(t), "acme", user); err != nil || got {
+			t.Errorf("IsMember(acme, %q) = %v, %v; want false, nil", user, got, err)
+		}
+		if got, err := c.IsCollaborator(testContext(t), "acme", "widgets", user); err != nil || got {
+			t.Errorf("IsCollaborator(acme, widgets, %q) = %v, %v; want false, nil", user, got, err)
+		}
+	}
+	if got, err := c.IsMember(testContext(t), "acme", "carol"); err != nil || !got {
+		t.Errorf("IsMember(acme, carol) = %v, %v; want true, nil", got, err)
+	}
+}

@@ -31,10 +31,12 @@ type TeamMembershipChecker interface {
 // client refuses redirects IsMember asks the public-members endpoint itself, so the answer is
 // the same either way.
 func (c *Client) IsMember(ctx context.Context, org, user string) (bool, error) {
-	member, _, err := c.gh.Organizations.IsMember(ctx, org, user)
+	// go-github puts the names into the path as they are: a login such as "carol#x" (none
+	// GitHub makes, but a payload or comment can say anything) would ask about carol.
+	member, _, err := c.gh.Organizations.IsMember(ctx, url.PathEscape(org), url.PathEscape(user))
 	var redirect *gogithub.RedirectionError
 	if errors.As(err, &redirect) && redirect.StatusCode == http.StatusFound {
-		member, _, err = c.gh.Organizations.IsPublicMember(ctx, org, user)
+		member, _, err = c.gh.Organizations.IsPublicMember(ctx, url.PathEscape(org), url.PathEscape(user))
 	}
 	if err != nil {
 		return false, fmt.Errorf("failed to check whether %s is a member of %s: %w", user, org, err)
@@ -45,7 +47,7 @@ func (c *Client) IsMember(ctx context.Context, org, user string) (bool, error) {
 // IsCollaborator reports whether user is a collaborator on org/repo, directly or through an
 // outside-collaborator, team or org role.
 func (c *Client) IsCollaborator(ctx context.Context, org, repo, user string) (bool, error) {
-	collaborator, _, err := c.gh.Repositories.IsCollaborator(ctx, org, repo, user)
+	collaborator, _, err := c.gh.Repositories.IsCollaborator(ctx, url.PathEscape(org), url.PathEscape(repo), url.PathEscape(user))
 	if err != nil {
 		return false, fmt.Errorf("failed to check whether %s is a collaborator on %s/%s: %w", user, org, repo, err)
 	}
