@@ -5,7 +5,7 @@ BIN_DIR ?= $(or $(BOSUN_BIN_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bosun/bi
 export BOSUN_BIN_DIR := $(BIN_DIR)
 TEST_FLAGS ?=
 
-.PHONY: tkn help build generate verify-generate lint control-plane node test test-no-node test-unit test-integration demo bench clean
+.PHONY: tkn help build generate verify-generate lint control-plane node test test-no-node test-unit test-integration test-faults demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -37,7 +37,10 @@ test-no-node: control-plane ## all tests but those needing a real node (no root,
 	BOSUN_REQUIRE_CLUSTER=1 $(GO) test $(TEST_FLAGS) ./...
 
 test-unit: ## unit tests only (no control plane needed)
-	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/integration -e /test/localcluster -e /test/bench)
+	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/integration -e /test/localcluster -e /test/bench -e /test/faults)
+
+test-faults: control-plane ## fault suite on the control plane: apiserver freeze and crash under load, racing ChatOps on two hooks, hook memory attack, real webhook corpus (FAULT lines)
+	BOSUN_REQUIRE_CLUSTER=1 $(GO) test -count=1 -v ./test/faults/ -timeout 15m
 
 tkn: ## build the tkn CLI into $(BIN_DIR) (optional, for the demo; ~13 min cold, once)
 	./hack/build-tkn.sh

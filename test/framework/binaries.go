@@ -2,12 +2,14 @@ package framework
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,13 +24,22 @@ type BinaryOptions struct {
 	ConfigYAML, PluginsYAML string
 	// Secret is the webhook secret.
 	Secret string
+	// HookReplicas is how many hook processes run, each on its own address with the same
+	// config, as replicas behind a load balancer would (default 1).
+	HookReplicas int
+	// HookArgs are extra flags for every hook replica, e.g. --max-payload-bytes-in-flight.
+	HookArgs []string
+	// NoController runs the hooks only.
+	NoController bool
 }
 
 // Binaries are bosun's hook and controller running as processes, the way they are deployed.
 type Binaries struct {
-	// HookURL is where webhooks are POSTed.
-	HookURL    string
-	hook       *process
+	// HookURL is where webhooks are POSTed: the first hook replica's HookURLs entry.
+	HookURL string
+	// HookURLs are every hook replica's webhook URL, in replica order.
+	HookURLs   []string
+	hooks      []*process
 	controller *process
 }
 
@@ -51,53 +62,90 @@ func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, 
 			return nil, err
 		}
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	b := &Binaries{HookURL: "http://" + addr + "/hook"}
+	b := &Binaries{}
 	defer func() {
 		if err != nil {
 			b.Stop()
 		}
 	}()
 	kubeconfig := e.Cluster.KubeconfigPath()
-	if b.hook, err = startProcess(o.WorkDir, filepath.Join(binDir, "hook"), "--addr", addr,
-		"--config-path", path("config.yaml"), "--plugin-config", path("plugins.yaml"),
-		"--hmac-secret-file", path("hmac"), "--kubeconfig", kubeconfig,
-		"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token")); err != nil {
-		return nil, err
+	for i := range max(o.HookReplicas, 1) {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		logName := "hook.log"
+		if i > 0 {
+			logName = fmt.Sprintf("hook-%d.log", i)
+		}
+		args := append([]string{"--addr", addr,
+			"--config-path", path("config.yaml"), "--plugin-config", path("plugins.yaml"),
+			"--hmac-secret-file", path("hmac"), "--kubeconfig", kubeconfig,
+			"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token")}, o.HookArgs...)
+		p, err := startProcessLog(o.WorkDir, logName, filepath.Join(binDir, "hook"), args...)
+		if err != nil {
+			return nil, err
+		}
+		b.hooks = append(b.hooks, p)
+		b.HookURLs = append(b.HookURLs, "http://"+addr+"/hook")
 	}
-	if b.controller, err = startProcess(o.WorkDir, filepath.Join(binDir, "controller"), "--kubeconfig", kubeconfig,
-		"--config-path", path("config.yaml"),
-		"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token"), "--metrics-addr", ""); err != nil {
-		return nil, err
+	b.HookURL = b.HookURLs[0]
+	if !o.NoController {
+		if b.controller, err = startProcess(o.WorkDir, filepath.Join(binDir, "controller"), "--kubeconfig", kubeconfig,
+			"--config-path", path("config.yaml"),
+			"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token"), "--metrics-addr", ""); err != nil {
+			return nil, err
+		}
 	}
-	if err := waitHealthy(ctx, "http://"+addr+"/healthz", b.hook); err != nil {
-		return nil, fmt.Errorf("hook never became healthy (log %s): %w", b.hook.logPath, err)
+	for i, p := range b.hooks {
+		healthz := strings.TrimSuffix(b.HookURLs[i], "/hook") + "/healthz"
+		if err := waitHealthy(ctx, healthz, p); err != nil {
+			return nil, fmt.Errorf("hook never became healthy (log %s): %w", p.logPath, err)
+		}
 	}
 	return b, nil
 }
 
-// Stop stops the hook and the controller.
+// Stop stops the hooks and the controller.
 func (b *Binaries) Stop() {
-	for _, p := range []*process{b.hook, b.controller} {
-		if p != nil {
-			p.stop()
-		}
+	for _, p := range b.processes() {
+		p.stop()
 	}
 }
 
-// Logs returns the paths of the hook's and the controller's logs.
+// Logs returns the paths of the hooks' and the controller's logs.
 func (b *Binaries) Logs() []string {
 	var out []string
-	for _, p := range []*process{b.hook, b.controller} {
-		if p != nil {
-			out = append(out, p.logPath)
-		}
+	for _, p := range b.processes() {
+		out = append(out, p.logPath)
 	}
 	return out
 }
+
+// processes are the hooks, then the controller if it runs.
+func (b *Binaries) processes() []*process {
+	out := append([]*process(nil), b.hooks...)
+	if b.controller != nil {
+		out = append(out, b.controller)
+	}
+	return out
+}
+
+// Exited returns an error naming every hook or controller process that is no longer
+// running, with its log; nil while they all run. A fault test calls it to tell "bosun
+// recovered" from "bosun crashed".
+func (b *Binaries) Exited() error {
+	var errs []error
+	for _, p := range b.processes() {
+		if p.exited() {
+			errs = append(errs, fmt.Errorf("%s (pid %d) exited: %s (log %s)", filepath.Base(p.cmd.Path), p.cmd.Process.Pid, p.cmd.ProcessState, p.logPath))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// HookPID is hook replica i's pid, for measurements such as its memory.
+func (b *Binaries) HookPID(i int) int { return b.hooks[i].cmd.Process.Pid }
 
 type process struct {
 	cmd     *exec.Cmd
@@ -106,7 +154,12 @@ type process struct {
 }
 
 func startProcess(dir, path string, args ...string) (*process, error) {
-	logPath := filepath.Join(dir, filepath.Base(path)+".log")
+	return startProcessLog(dir, filepath.Base(path)+".log", path, args...)
+}
+
+// startProcessLog starts path with its output in dir/logName.
+func startProcessLog(dir, logName, path string, args ...string) (*process, error) {
+	logPath := filepath.Join(dir, logName)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -176,5 +229,11 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// ControllerPID is the controller process' pid, for measurements such as its memory.
-func (b *Binaries) ControllerPID() int { return b.controller.cmd.Process.Pid }
+// ControllerPID is the controller process' pid, for measurements such as its memory; 0
+// when it was started with NoController.
+func (b *Binaries) ControllerPID() int {
+	if b.controller == nil {
+		return 0
+	}
+	return b.controller.cmd.Process.Pid
+}

@@ -3,6 +3,7 @@ package framework
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	gogithub "github.com/google/go-github/v93/github"
 
@@ -18,6 +19,9 @@ type PullRequest struct {
 	HeadSHA     string
 	BaseRef     string
 	BaseSHA     string
+	// UpdatedAt is the pull request's updated_at: when the event happened. Zero keeps the
+	// fixture's.
+	UpdatedAt time.Time
 }
 
 // PullRequestPayload returns a pull_request webhook body for pr with the given action,
@@ -39,6 +43,9 @@ func PullRequestPayload(action string, pr PullRequest) ([]byte, error) {
 	p.Base.Ref = gogithub.Ptr(pr.BaseRef)
 	if pr.BaseSHA != "" {
 		p.Base.SHA = gogithub.Ptr(pr.BaseSHA)
+	}
+	if !pr.UpdatedAt.IsZero() {
+		p.UpdatedAt = &gogithub.Timestamp{Time: pr.UpdatedAt.UTC().Truncate(time.Second)}
 	}
 	retarget(p.Base.Repo, pr.Org, pr.Repo)
 	retarget(p.Head.Repo, pr.Org, pr.Repo)

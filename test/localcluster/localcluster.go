@@ -96,9 +96,16 @@ type Cluster struct {
 	kubeconfigPath string
 	restConfig     *rest.Config
 
-	binDir    string
-	etcd      *process
-	apiserver *process
+	binDir string
+	etcd   *process
+	// apiserverMu guards apiserver, which RestartAPIServer replaces, and apiserverFrozen.
+	apiserverMu     sync.Mutex
+	apiserver       *process
+	apiserverFrozen bool
+	// host, servingCertFile and certs are what a restarted apiserver is checked with.
+	host            string
+	servingCertFile string
+	certs           *pki
 	// node and tekton run only after StartNode and StartTekton; stoppedNode keeps what the
 	// last node touched, for NodeTraces.
 	node        *node
@@ -227,7 +234,8 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	logf("localcluster: started kube-apiserver (pid %d) at %s", c.apiserver.pid(), host)
 
-	servingCA, err := c.waitReady(ctx, host, filepath.Join(servingDir, "apiserver.crt"), certs)
+	c.host, c.servingCertFile, c.certs = host, filepath.Join(servingDir, "apiserver.crt"), certs
+	servingCA, err := c.waitReady(ctx, host, c.servingCertFile, certs)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +313,14 @@ func (c *Cluster) Stop() error {
 		if err := c.StopNode(); err != nil {
 			errs = append(errs, err)
 		}
-		for _, p := range []*process{c.apiserver, c.etcd} {
+		// A frozen apiserver would sit on SIGTERM for the whole grace period.
+		if err := c.ThawAPIServer(); err != nil {
+			errs = append(errs, err)
+		}
+		c.apiserverMu.Lock()
+		apiserver := c.apiserver
+		c.apiserverMu.Unlock()
+		for _, p := range []*process{apiserver, c.etcd} {
 			if p == nil {
 				continue
 			}

@@ -41,6 +41,9 @@ type process struct {
 	name    string
 	cmd     *exec.Cmd
 	logPath string
+	// path, args and env are what it was started with, so that it can be started again.
+	path      string
+	args, env []string
 	// done is closed when the process has exited and been reaped; waitErr is set before.
 	done    chan struct{}
 	waitErr error
@@ -69,7 +72,7 @@ func startProcessEnv(name, path string, args, env []string, logPath string) (*pr
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, logPath: logPath, path: path, args: args, env: env, done: make(chan struct{})}
 	go func() {
 		// Stdout and Stderr are *os.File, so Wait returns as soon as the process is reaped.
 		p.waitErr = cmd.Wait()

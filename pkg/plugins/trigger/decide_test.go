@@ -226,6 +226,16 @@ func TestAutomaticRunsAreNamedAfterTheHead(t *testing.T) {
 			{guid: "d3", handle: func(t *testing.T) handlerFunc { return handlePR(t, prAction("ready_for_review")) }},
 		},
 		want: []string{"lint 3f1c8a9 aborted d1", "lint 3f1c8a9 triggered d3", "unit 3f1c8a9 aborted d1", "unit 3f1c8a9 triggered d3"},
+	}, {
+		name: "a head run again, then a resync and a redelivery: the run again is not doubled",
+		steps: []step{
+			{guid: "d1", handle: opened},
+			{guid: "d2", handle: func(t *testing.T) handlerFunc { return handlePR(t, prAction("converted_to_draft")) }},
+			{guid: resyncGUID, handle: resync},
+			{guid: "d3", handle: func(t *testing.T) handlerFunc { return handlePR(t, prAction("ready_for_review")) }},
+			{guid: "d3", handle: func(t *testing.T) handlerFunc { return handlePR(t, prAction("ready_for_review")) }},
+		},
+		want: []string{"lint 3f1c8a9 aborted d1", "lint 3f1c8a9 triggered " + resyncGUID, "unit 3f1c8a9 aborted d1", "unit 3f1c8a9 triggered " + resyncGUID},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -226,7 +226,8 @@ type createOptions struct {
 	// or resync creates them, so a webhook handled twice, a redelivery after a resync, or
 	// a resync after a webhook handled halfway never doubles one. A job already there under
 	// that name that was aborted as superseded (its head was left, then came back; the pull
-	// request went to draft and came back) is run again, named after the delivery.
+	// request went to draft and came back) is run again under a name derived from the
+	// superseded run's, which every event and resync derive alike (createOne).
 	automatic bool
 }
 

@@ -127,29 +127,41 @@ func createAll(ctx context.Context, a plugins.Agent, pjs []*prowjobsv1.ProwJob, 
 	return created, errors.Join(errs...)
 }
 
-// createOne creates pj and reports whether it created it (createAll).
+// maxReruns bounds how many superseded runs of one job on one head createOne steps over:
+// a head pushed away from and back to that often is not run again.
+const maxReruns = 16
+
+// createOne creates pj and reports whether it created it (createAll). With automatic, a
+// run found under pj's name that was aborted as superseded is stepped over: the next run's
+// name is derived from that run's, so every event and resync that runs the head again
+// arrives at the same name, as they do for the first run.
 func createOne(ctx context.Context, a plugins.Agent, pj *prowjobsv1.ProwJob, automatic bool) (bool, error) {
-	_, err := a.ProwJobs.Create(ctx, pj, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) && automatic {
-		existing, getErr := a.ProwJobs.Get(ctx, pj.Name, metav1.GetOptions{})
+	for rerun := 0; ; rerun++ {
+		_, err := a.ProwJobs.Create(ctx, pj, metav1.CreateOptions{})
 		switch {
-		case getErr != nil && !apierrors.IsNotFound(getErr):
-			return false, getErr
-		case getErr == nil && existing.Status.State == prowjobsv1.AbortedState && existing.Status.Description == DescriptionSuperseded:
-			again := pj.DeepCopy()
-			again.Name = jobs.Name(a.EventGUID, pj.Spec.Job, pj.Spec.Refs.HeadSHA())
-			a.Logger.Infow("Running the job again: its earlier run of this head was superseded", "prowjob", again.Name, "superseded", pj.Name, "job", pj.Spec.Job)
-			pj = again
-			_, err = a.ProwJobs.Create(ctx, pj, metav1.CreateOptions{})
+		case err == nil:
+			a.Logger.Infow("Created ProwJob", "prowjob", pj.Name, "job", pj.Spec.Job, "type", pj.Spec.Type)
+			return true, nil
+		case !apierrors.IsAlreadyExists(err):
+			return false, err
 		}
+		if !automatic || rerun == maxReruns {
+			a.Logger.Infow("ProwJob already exists", "prowjob", pj.Name, "job", pj.Spec.Job)
+			return false, nil
+		}
+		existing, err := a.ProwJobs.Get(ctx, pj.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			continue // deleted meanwhile: its name is free again
+		case err != nil:
+			return false, err
+		case existing.Status.State != prowjobsv1.AbortedState || existing.Status.Description != DescriptionSuperseded:
+			a.Logger.Infow("ProwJob already exists", "prowjob", pj.Name, "job", pj.Spec.Job)
+			return false, nil
+		}
+		again := pj.DeepCopy()
+		again.Name = jobs.Name(pj.Name, pj.Spec.Job, pj.Spec.Refs.HeadSHA())
+		a.Logger.Infow("Running the job again: its earlier run of this head was superseded", "prowjob", again.Name, "superseded", pj.Name, "job", pj.Spec.Job)
+		pj = again
 	}
-	switch {
-	case apierrors.IsAlreadyExists(err):
-		a.Logger.Infow("ProwJob already exists", "prowjob", pj.Name, "job", pj.Spec.Job)
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	a.Logger.Infow("Created ProwJob", "prowjob", pj.Name, "job", pj.Spec.Job, "type", pj.Spec.Type)
-	return true, nil
 }
