@@ -45,10 +45,9 @@ const EventGUIDPrefix = "resync"
 // in the event-GUID label of the jobs it creates. Their names come from the pull request and
 // head, as those of the webhooks' automatic runs do (trigger.AutomaticNameKey), so a resync,
 // the webhook it stands in for, a redelivery of that webhook and another replica's resync
-// all arrive at the same names and the apiserver refuses the second create. A job run again
-// after it was superseded is named after this id, which depends on nothing a replica could
-// see differently either. GitHub org names have no "_" and the number has none, so the id
-// is unambiguous; every part is valid in a label value.
+// all arrive at the same names and the apiserver refuses the second create; so do runs made
+// again after a superseded one, named after it. GitHub org names have no "_" and the number
+// has none, so the id is unambiguous; every part is valid in a label value.
 func eventGUID(org, repo string, number int) string {
 	return EventGUIDPrefix + "_" + org + "_" + repo + "_" + strconv.Itoa(number)
 }

@@ -198,10 +198,10 @@ func (e *testEnv) jobs(t *testing.T) []string {
 		out = append(out, fmt.Sprintf("%s/%s#%d %s %s %s", r.Org, r.Repo, r.Pulls[0].Number, pj.Spec.Job, r.HeadSHA()[:8], pj.Labels[prowjobsv1.EventGUIDLabel]))
 		if guid := pj.Labels[prowjobsv1.EventGUIDLabel]; strings.HasPrefix(guid, EventGUIDPrefix) {
 			// Named as the automatic run of the head is, or, when that run was superseded,
-			// after the resync's delivery id.
+			// after that run.
 			auto := jobs.Name(trigger.AutomaticNameKey(r.Org, r.Repo, r.Pulls[0].Number), pj.Spec.Job, r.HeadSHA())
 			superseded := byName[auto].Status.Description == trigger.DescriptionSuperseded
-			if again := jobs.Name(guid, pj.Spec.Job, r.HeadSHA()); pj.Name != auto && !(superseded && pj.Name == again) {
+			if again := jobs.Name(auto, pj.Spec.Job, r.HeadSHA()); pj.Name != auto && !(superseded && pj.Name == again) {
 				t.Errorf("resync job %s is named %s, want %s (or %s after a superseded run)", pj.Spec.Job, pj.Name, auto, again)
 			}
 		}
