@@ -39,7 +39,7 @@ test-no-node: control-plane ## all tests but those needing a real node (no root,
 test-unit: ## unit tests only (no control plane needed)
 	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/integration -e /test/localcluster -e /test/bench -e /test/faults)
 
-test-faults: control-plane ## fault suite on the control plane: apiserver freeze and crash under load, racing ChatOps on two hooks, hook memory attack, real webhook corpus (FAULT lines)
+test-faults: control-plane ## fault suite on the control plane: apiserver freeze and crash, controller kill -9, GitHub outages, racing ChatOps on two hooks, hook memory attack, real webhook corpus (FAULT lines)
 	BOSUN_REQUIRE_CLUSTER=1 $(GO) test -count=1 -v ./test/faults/ -timeout 15m
 
 tkn: ## build the tkn CLI into $(BIN_DIR) (optional, for the demo; ~13 min cold, once)

@@ -41,6 +41,12 @@ type Binaries struct {
 	HookURLs   []string
 	hooks      []*process
 	controller *process
+	// controllerArgs start the controller again (RestartController); restarts counts them.
+	workDir, controllerPath string
+	controllerArgs          []string
+	restarts                int
+	// earlierLogs are the logs of controllers that were restarted.
+	earlierLogs []string
 }
 
 // StartBinaries builds cmd/hook and cmd/controller and runs them against the cluster and the
@@ -91,9 +97,10 @@ func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, 
 	}
 	b.HookURL = b.HookURLs[0]
 	if !o.NoController {
-		if b.controller, err = startProcess(o.WorkDir, filepath.Join(binDir, "controller"), "--kubeconfig", kubeconfig,
-			"--config-path", path("config.yaml"),
-			"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token"), "--metrics-addr", ""); err != nil {
+		b.workDir, b.controllerPath = o.WorkDir, filepath.Join(binDir, "controller")
+		b.controllerArgs = []string{"--kubeconfig", kubeconfig, "--config-path", path("config.yaml"),
+			"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token"), "--metrics-addr", ""}
+		if b.controller, err = startProcess(o.WorkDir, b.controllerPath, b.controllerArgs...); err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +122,7 @@ func (b *Binaries) Stop() {
 
 // Logs returns the paths of the hooks' and the controller's logs.
 func (b *Binaries) Logs() []string {
-	var out []string
+	out := append([]string(nil), b.earlierLogs...)
 	for _, p := range b.processes() {
 		out = append(out, p.logPath)
 	}
@@ -236,4 +243,33 @@ func (b *Binaries) ControllerPID() int {
 		return 0
 	}
 	return b.controller.cmd.Process.Pid
+}
+
+// KillController kills the controller with SIGKILL, as the kernel's OOM killer or a lost
+// node does: it gets no chance to finish anything. It returns once the process is gone.
+func (b *Binaries) KillController() {
+	if b.controller == nil {
+		return
+	}
+	_ = syscall.Kill(-b.controller.cmd.Process.Pid, syscall.SIGKILL)
+	<-b.controller.done
+}
+
+// RestartController starts the controller again with the flags it was started with, after
+// it stopped or was killed, with a log of its own (controller-<n>.log).
+func (b *Binaries) RestartController() error {
+	if b.controller == nil {
+		return fmt.Errorf("no controller was started")
+	}
+	if !b.controller.exited() {
+		return fmt.Errorf("the controller still runs")
+	}
+	b.restarts++
+	b.earlierLogs = append(b.earlierLogs, b.controller.logPath)
+	p, err := startProcessLog(b.workDir, fmt.Sprintf("controller-%d.log", b.restarts), b.controllerPath, b.controllerArgs...)
+	if err != nil {
+		return err
+	}
+	b.controller = p
+	return nil
 }

@@ -77,6 +77,7 @@ func NewController(opts Options, gh github.StatusCreator) func(context.Context, 
 				PromoteFunc: func(reconciler.Bucket) { led.markStale() },
 			}
 		})
+		r.wake = impl.EnqueueKey
 		if opts.Workers > 0 {
 			impl.Concurrency = opts.Workers
 		}

@@ -41,6 +41,9 @@ type Reconciler struct {
 	retries backoff
 	// now is the clock rate limit resets are compared with; nil means time.Now.
 	now func() time.Time
+	// wake enqueues a job now (the work queue's EnqueueKey); nil leaves waiting reports to
+	// their delays.
+	wake func(types.NamespacedName)
 	// jobs is the ProwJob informer's indexer, with statusIndex: a run that a newer run of
 	// the same commit status superseded is not reported (newest.go). Nil reports every run.
 	jobs cache.Indexer
@@ -86,7 +89,12 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 		if err := r.github.CreateStatus(ctx, refs.Org, refs.Repo, refs.HeadSHA(), s); err != nil {
 			return r.retryLater(ctx, pj, state, err)
 		}
-		r.retries.forget(pj.UID)
+		if waiting := r.retries.succeeded(pj.UID); len(waiting) > 0 && r.wake != nil {
+			logging.FromContext(ctx).Infow("GitHub took a status again: retrying the reports waiting out a backoff", "jobs", len(waiting))
+			for _, key := range waiting {
+				r.wake(key)
+			}
+		}
 		logging.FromContext(ctx).Infow("Reported status", "state", s.State, "context", s.Context, "sha", refs.HeadSHA())
 	}
 	if !state.IsTerminal() {
@@ -120,7 +128,7 @@ func (r *Reconciler) retryLater(ctx context.Context, pj *prowjobsv1.ProwJob, sta
 	if r.now != nil {
 		now = r.now
 	}
-	delay := r.retries.next(pj.UID)
+	delay := r.retries.next(pj.UID, types.NamespacedName{Namespace: pj.Namespace, Name: pj.Name})
 	if at, ok := github.RetryAt(err, now()); ok {
 		// A second past the reset, so that the retry does not race it.
 		delay = max(at.Sub(now()), 0) + time.Second
