@@ -88,3 +88,7 @@ func hasResponseStatus(err error, code int) bool {
 	var er *gogithub.ErrorResponse
 	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == code
 }
+
+// IsNotFound reports whether err is GitHub's 404: the object does not exist, or the
+// credentials may not see it.
+func IsNotFound(err error) bool { return hasResponseStatus(err, http.StatusNotFound) }

@@ -814,9 +814,15 @@ func TestServeHTTPTrigger(t *testing.T) {
 			if got != (answer{Code: http.StatusOK, Message: "event handled"}) {
 				t.Errorf("answer = %+v, want 200 event handled", got)
 			}
+			// A pull request's automatic runs are named after it (trigger.AutomaticNameKey),
+			// a push's after the delivery.
+			key := delivery3
+			if tc.eventType == "pull_request" {
+				key = trigger.AutomaticNameKey("acme", "widgets", 42)
+			}
 			var want []string
 			for _, job := range tc.wantJobs {
-				want = append(want, job+" "+jobs.Name(delivery3, job, tc.sha))
+				want = append(want, job+" "+jobs.Name(key, job, tc.sha))
 			}
 			if diff := cmp.Diff(want, srv.creator.jobs()); diff != "" {
 				t.Errorf("created jobs (-want, +got):\n%s", diff)

@@ -19,14 +19,23 @@ type PullRequest struct {
 	HeadSHA     string
 	BaseRef     string
 	BaseSHA     string
-	// UpdatedAt is the pull request's updated_at: when the event happened. Zero keeps the
-	// fixture's.
+	// UpdatedAt is the pull request's updated_at: when the event happened. Zero means now
+	// in a payload (an event happens when it is sent) and the fixture's time in the
+	// emulator's object (a pull request last updated long ago).
 	UpdatedAt time.Time
 }
 
 // PullRequestPayload returns a pull_request webhook body for pr with the given action,
 // built from the recorded fixture so every other field is realistic.
 func PullRequestPayload(action string, pr PullRequest) ([]byte, error) {
+	if pr.UpdatedAt.IsZero() {
+		pr.UpdatedAt = time.Now()
+	}
+	return pullRequestEvent(action, pr)
+}
+
+// pullRequestEvent is PullRequestPayload without the default updated_at.
+func pullRequestEvent(action string, pr PullRequest) ([]byte, error) {
 	var ev gogithub.PullRequestEvent
 	if err := loadFixture("pull_request_opened.json", &ev); err != nil {
 		return nil, err
@@ -54,7 +63,7 @@ func PullRequestPayload(action string, pr PullRequest) ([]byte, error) {
 
 // PullRequestObject returns the REST representation of pr, to seed the emulator with.
 func PullRequestObject(pr PullRequest) (*gogithub.PullRequest, error) {
-	body, err := PullRequestPayload("opened", pr)
+	body, err := pullRequestEvent("opened", pr)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
@@ -121,6 +122,11 @@ func staleHead(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest, r
 	}
 	refs := PullRequestRefs(pr)
 	current, err := a.GitHub.GetPullRequest(ctx, refs.Org, refs.Repo, pr.GetNumber())
+	if github.IsNotFound(err) {
+		// GitHub does not show it (gone, or the token may not see it): nothing tells the
+		// event is stale, so it is acted on, as before the check.
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("get pull request %s/%s#%d: %w", refs.Org, refs.Repo, pr.GetNumber(), err)
 	}
