@@ -21,6 +21,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/plugins/trigger"
 	"github.com/bosun-ci/bosun/test/framework"
 	"github.com/bosun-ci/bosun/test/webhook"
 )
@@ -198,7 +199,8 @@ func runBosun(b *testing.B, n, perSecond int) (lat, answers []time.Duration, wal
 		if bodies[i], err = framework.PullRequestPayload("opened", pr); err != nil {
 			b.Fatal(err)
 		}
-		names[i] = jobs.Name(delivery(ns, i), "unit", pr.HeadSHA)
+		// A pull request's automatic runs are named after it (trigger.AutomaticNameKey).
+		names[i] = jobs.Name(trigger.AutomaticNameKey(org, repo, pr.Number), "unit", pr.HeadSHA)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	starts := make([]time.Time, n)
