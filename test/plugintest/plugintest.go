@@ -5,6 +5,7 @@ package plugintest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,4 +193,26 @@ func (e *Env) AddLabels(t *testing.T, number int, labels ...string) {
 		}
 	}
 	e.GitHub.Reset()
+}
+
+// Fence wraps body in a backtick fence longer than any run of backticks in it, so that no
+// line of body can close it: all of body is code, which commands in it must not count as.
+func Fence(body string) string {
+	longest, run := 0, 0
+	for _, c := range body {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	f := strings.Repeat("`", max(3, longest+1))
+	return f + "\n" + body + "\n" + f
+}
+
+// Quote prefixes every line of body with "> ": a quote, which commands in it must not count
+// as either.
+func Quote(body string) string {
+	return "> " + strings.ReplaceAll(body, "\n", "\n> ")
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/bosun-ci/bosun/test/plugintest"
 )
 
 // FuzzParseCommands feeds arbitrary comments to the label command parser. Whatever the text:
@@ -44,7 +46,7 @@ func FuzzParseCommands(f *testing.F) {
 				seen[strings.ToLower(n)] = true
 			}
 		}
-		for name, hidden := range map[string]string{"fenced": fence(body), "quoted": "> " + strings.ReplaceAll(body, "\n", "\n> ")} {
+		for name, hidden := range map[string]string{"fenced": plugintest.Fence(body), "quoted": plugintest.Quote(body)} {
 			if got := parseCommands(hidden); len(got) > 0 {
 				t.Errorf("the comment %s holds commands %+v", name, got)
 			}
@@ -54,22 +56,6 @@ func FuzzParseCommands(f *testing.F) {
 			t.Errorf("/kind bug on the first line parsed as %+v", first)
 		}
 	})
-}
-
-// fence wraps body in a backtick fence longer than any run of backticks in it, so that no
-// line of body can close it.
-func fence(body string) string {
-	longest, run := 0, 0
-	for _, c := range body {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	f := strings.Repeat("`", max(3, longest+1))
-	return f + "\n" + body + "\n" + f
 }
 
 func sameCommand(a, b command) bool {

@@ -18,6 +18,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 	"github.com/bosun-ci/bosun/test/fakegithub"
+	"github.com/bosun-ci/bosun/test/plugintest"
 	"github.com/bosun-ci/bosun/test/webhook"
 )
 
@@ -395,7 +396,7 @@ func FuzzIssueCommentEvent(f *testing.F) {
 		// Where a command could run jobs (elsewhere the checks above hold for any body): not
 		// when the body is code or quoted, always when a command line comes first.
 		if acts && fuzzTrusted(login, association) {
-			for name, hidden := range map[string]string{"fenced": fence(body), "quoted": quote(body)} {
+			for name, hidden := range map[string]string{"fenced": plugintest.Fence(body), "quoted": plugintest.Quote(body)} {
 				if got, _ := runBody(hidden); len(got) > 0 {
 					t.Errorf("the comment %s created %v", name, jobSet(got))
 				}
@@ -406,27 +407,6 @@ func FuzzIssueCommentEvent(f *testing.F) {
 			}
 		}
 	})
-}
-
-// fence wraps body in a backtick fence longer than any run of backticks in it, so that no
-// line of body can close it: all of body is code.
-func fence(body string) string {
-	longest, run := 0, 0
-	for _, c := range body {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	f := strings.Repeat("`", max(3, longest+1))
-	return f + "\n" + body + "\n" + f
-}
-
-// quote prefixes every line of body with "> ".
-func quote(body string) string {
-	return "> " + strings.ReplaceAll(body, "\n", "\n> ")
 }
 
 // FuzzParseCommands feeds arbitrary comments to the trigger's command parser. Whatever the
@@ -467,7 +447,7 @@ func FuzzParseCommands(f *testing.F) {
 		if len(c.cancelJobs) > 0 && !c.cancel {
 			t.Errorf("jobs to cancel %v without /cancel", c.cancelJobs)
 		}
-		for name, hidden := range map[string]string{"fenced": fence(body), "quoted": quote(body)} {
+		for name, hidden := range map[string]string{"fenced": plugintest.Fence(body), "quoted": plugintest.Quote(body)} {
 			if h := parseCommands(hidden, presubmits); h.any() || len(h.cancelJobs) > 0 {
 				t.Errorf("the comment %s holds commands: %+v (named %v)", name, h, namesOf(h.named))
 			}
