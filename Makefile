@@ -5,7 +5,7 @@ BIN_DIR ?= $(or $(BOSUN_BIN_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bosun/bi
 export BOSUN_BIN_DIR := $(BIN_DIR)
 TEST_FLAGS ?=
 
-.PHONY: tkn help build generate verify-generate lint control-plane node test test-no-node test-unit test-integration test-faults demo bench clean
+.PHONY: deploy-tools tkn help build images generate verify-generate lint control-plane node test test-no-node test-unit test-integration test-faults demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -13,7 +13,10 @@ help: ## list the targets
 build: ## build the binaries into ./bin
 	$(GO) build -o bin/ ./cmd/...
 
-generate: ## regenerate deepcopy, clients, informers, injection and the CRD
+images: ## container images of hook, controller, checkconfig without Docker into IMAGES_DIR (_output/images); IMAGE_REPO, VERSION, IMAGE_PUSH=1
+	GO="$(GO)" IMAGE_REPO="$(IMAGE_REPO)" VERSION="$(VERSION)" $(GO) run ./hack/images --out="$(IMAGES_DIR)"
+
+generate: ## regenerate deepcopy, clients, informers, injection, the CRD, config/ from the chart and the chart README's values table
 	./hack/update-codegen.sh
 
 verify-generate: ## fail if generated files differ from a fresh `make generate`
@@ -30,17 +33,20 @@ control-plane: ## build etcd and kube-apiserver into $(BIN_DIR) (cached; ~20 min
 node: control-plane ## build kubelet, kube-scheduler, Tekton's controller and images' binaries; install containerd (cached)
 	./hack/build-node.sh
 
-test: control-plane node ## all tests: unit, integration on a real apiserver, e2e on a real node with Tekton (root)
+test: control-plane node deploy-tools ## all tests: unit, integration on a real apiserver, e2e on a real node with Tekton (root)
 	BOSUN_REQUIRE_CLUSTER=1 BOSUN_REQUIRE_NODE=1 $(GO) test $(TEST_FLAGS) ./...
 
-test-no-node: control-plane ## all tests but those needing a real node (no root, no containerd); they skip
+test-no-node: control-plane deploy-tools ## all tests but those needing a real node (no root, no containerd); they skip
 	BOSUN_REQUIRE_CLUSTER=1 $(GO) test $(TEST_FLAGS) ./...
 
 test-unit: ## unit tests only (no control plane needed)
-	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/integration -e /test/localcluster -e /test/bench -e /test/faults)
+	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/install -e /test/integration -e /test/localcluster -e /test/bench -e /test/faults)
 
 test-faults: control-plane ## fault suite on the control plane: apiserver freeze and crash, controller kill -9, GitHub outages, racing ChatOps on two hooks, hook memory attack, real webhook corpus (FAULT lines)
 	BOSUN_REQUIRE_CLUSTER=1 $(GO) test -count=1 -v ./test/faults/ -timeout 15m
+
+deploy-tools: ## build helm and a kustomize into $(BIN_DIR) (pinned in hack/tools/deploy; ~4 min cold, once)
+	./hack/build-deploy-tools.sh
 
 tkn: ## build the tkn CLI into $(BIN_DIR) (optional, for the demo; ~13 min cold, once)
 	./hack/build-tkn.sh

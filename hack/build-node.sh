@@ -40,7 +40,7 @@ fi
 # --- kubelet and kube-scheduler, same pins and version stamps as kube-apiserver
 k8s_version=$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$repo/hack/tools/k8s/go.mod")
 minor=${k8s_version#v1.}; minor=${minor%%.*}
-for cmd in kubelet kube-scheduler; do
+for cmd in kubelet kube-scheduler kube-controller-manager; do
   if "$bin/$cmd" --version 2>/dev/null | grep -qx "Kubernetes $k8s_version"; then
     echo "$cmd $k8s_version: cached in $bin"
     continue

@@ -29,3 +29,6 @@ go tool injection-gen --go-header-file "$header" --input-dirs "$apis" \
   --output-package "$client/injection" --output-dir pkg/client/injection
 
 go tool controller-gen crd paths=./pkg/apis/... output:crd:artifacts:config=config/crd
+
+# The install manifests, rendered from the chart (hack/update-config.sh).
+"$(dirname "$0")/update-config.sh"

@@ -13,6 +13,19 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 )
 
+// options are checkconfig's flags (docs/flags.md lists them).
+type options struct {
+	configPath, jobConfigPath string
+	strict                    bool
+}
+
+// addFlags registers the flags on fs.
+func (o *options) addFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.configPath, "config-path", "", "path to config.yaml (required)")
+	fs.StringVar(&o.jobConfigPath, "job-config-path", "", "path to a job config file or a directory of them (optional)")
+	fs.BoolVar(&o.strict, "strict", false, "fail (exit 1) on warnings too, such as pull request text substituted into a script")
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -21,18 +34,17 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("checkconfig", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config-path", "", "path to config.yaml (required)")
-	jobConfigPath := fs.String("job-config-path", "", "path to a job config file or a directory of them (optional)")
-	strict := fs.Bool("strict", false, "fail (exit 1) on warnings too, such as pull request text substituted into a script")
+	var o options
+	o.addFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *configPath == "" {
+	if o.configPath == "" {
 		fmt.Fprintln(stderr, "checkconfig: --config-path is required")
 		fs.Usage()
 		return 2
 	}
-	cfg, err := config.Load(*configPath, *jobConfigPath)
+	cfg, err := config.Load(o.configPath, o.jobConfigPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -41,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "warning: "+w)
 	}
-	if *strict && len(warnings) > 0 {
+	if o.strict && len(warnings) > 0 {
 		fmt.Fprintf(stderr, "checkconfig: %d warning(s), and --strict makes them fail\n", len(warnings))
 		return 1
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -38,9 +37,13 @@ type Binaries struct {
 	// HookURL is where webhooks are POSTed: the first hook replica's HookURLs entry.
 	HookURL string
 	// HookURLs are every hook replica's webhook URL, in replica order.
-	HookURLs   []string
-	hooks      []*process
-	controller *process
+	HookURLs []string
+	// HookMetricsURLs and HookReadyzURLs are every hook replica's /metrics and /readyz
+	// URLs, on the ports of their own (--metrics-addr, --probes-addr), in replica order.
+	HookMetricsURLs []string
+	HookReadyzURLs  []string
+	hooks           []*process
+	controller      *process
 	// controllerArgs start the controller again (RestartController); restarts counts them.
 	workDir, controllerPath string
 	controllerArgs          []string
@@ -50,7 +53,7 @@ type Binaries struct {
 }
 
 // StartBinaries builds cmd/hook and cmd/controller and runs them against the cluster and the
-// GitHub emulator, then waits for the hook to be healthy.
+// GitHub emulator, then waits for every hook replica to be ready (/readyz).
 func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, err error) {
 	root, err := localcluster.RepoRoot()
 	if err != nil {
@@ -76,15 +79,16 @@ func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, 
 	}()
 	kubeconfig := e.Cluster.KubeconfigPath()
 	for i := range max(o.HookReplicas, 1) {
-		addr, err := freeAddr()
+		addrs, err := freeAddrs(3)
 		if err != nil {
 			return nil, err
 		}
+		addr, metricsAddr, probesAddr := addrs[0], addrs[1], addrs[2]
 		logName := "hook.log"
 		if i > 0 {
 			logName = fmt.Sprintf("hook-%d.log", i)
 		}
-		args := append([]string{"--addr", addr,
+		args := append([]string{"--addr", addr, "--metrics-addr", metricsAddr, "--probes-addr", probesAddr,
 			"--config-path", path("config.yaml"), "--plugin-config", path("plugins.yaml"),
 			"--hmac-secret-file", path("hmac"), "--kubeconfig", kubeconfig,
 			"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token")}, o.HookArgs...)
@@ -94,6 +98,8 @@ func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, 
 		}
 		b.hooks = append(b.hooks, p)
 		b.HookURLs = append(b.HookURLs, "http://"+addr+"/hook")
+		b.HookMetricsURLs = append(b.HookMetricsURLs, "http://"+metricsAddr+"/metrics")
+		b.HookReadyzURLs = append(b.HookReadyzURLs, "http://"+probesAddr+"/readyz")
 	}
 	b.HookURL = b.HookURLs[0]
 	if !o.NoController {
@@ -104,10 +110,10 @@ func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, 
 			return nil, err
 		}
 	}
+	// Ready means the config loaded and the ProwJob API answers: deliveries can be handled.
 	for i, p := range b.hooks {
-		healthz := strings.TrimSuffix(b.HookURLs[i], "/hook") + "/healthz"
-		if err := waitHealthy(ctx, healthz, p); err != nil {
-			return nil, fmt.Errorf("hook never became healthy (log %s): %w", p.logPath, err)
+		if err := waitReady(ctx, b.HookReadyzURLs[i], p); err != nil {
+			return nil, fmt.Errorf("hook never became ready (log %s): %w", p.logPath, err)
 		}
 	}
 	return b, nil
@@ -207,7 +213,7 @@ func (p *process) stop() {
 	}
 }
 
-func waitHealthy(ctx context.Context, url string, p *process) error {
+func waitReady(ctx context.Context, url string, p *process) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return Poll(ctx, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
@@ -227,13 +233,19 @@ func waitHealthy(ctx context.Context, url string, p *process) error {
 	})
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// freeAddrs returns n distinct loopback addresses nothing listens on: all n are held open
+// until all are picked, so none is handed out twice.
+func freeAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs, nil
 }
 
 // ControllerPID is the controller process' pid, for measurements such as its memory; 0

@@ -30,15 +30,8 @@ import (
 	"github.com/bosun-ci/bosun/test/fakegithub"
 	"github.com/bosun-ci/bosun/test/localcluster"
 
-	// The hook's plugins, as cmd/hook links them.
-	_ "github.com/bosun-ci/bosun/pkg/plugins/approve"
-	_ "github.com/bosun-ci/bosun/pkg/plugins/assign"
-	_ "github.com/bosun-ci/bosun/pkg/plugins/help"
-	_ "github.com/bosun-ci/bosun/pkg/plugins/hold"
-	_ "github.com/bosun-ci/bosun/pkg/plugins/label"
-	_ "github.com/bosun-ci/bosun/pkg/plugins/lgtm"
-	_ "github.com/bosun-ci/bosun/pkg/plugins/lifecycle"
-	_ "github.com/bosun-ci/bosun/pkg/plugins/trigger"
+	// Every plugin, the list cmd/hook links too.
+	_ "github.com/bosun-ci/bosun/pkg/plugins/all"
 )
 
 // RequireClusterEnv, when set, turns a missing control plane into a failure instead of a

@@ -219,6 +219,9 @@ func crdEstablished(crd *apiextensionsv1.CustomResourceDefinition) (bool, time.T
 // readCRDs reads the CRDs in paths: files, or directories whose *.yaml, *.yml and *.json files
 // (not subdirectories) are read in name order. Every document must be an
 // apiextensions.k8s.io/v1 CustomResourceDefinition; empty documents are skipped.
+// kustomization names the files kustomize reads as a directory's index.
+var kustomization = map[string]bool{"kustomization.yaml": true, "kustomization.yml": true, "Kustomization": true}
+
 func readCRDs(paths []string) ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	var files []string
 	for _, path := range paths {
@@ -236,6 +239,9 @@ func readCRDs(paths []string) ([]*apiextensionsv1.CustomResourceDefinition, erro
 		}
 		found := 0
 		for _, e := range entries { // ReadDir sorts by name
+			if kustomization[e.Name()] {
+				continue // kustomize's index of the directory, not a resource
+			}
 			switch filepath.Ext(e.Name()) {
 			case ".yaml", ".yml", ".json":
 				if !e.IsDir() {

@@ -87,6 +87,11 @@ type Options struct {
 	CRDPaths []string
 	// Logf, if set, receives progress messages (t.Logf fits).
 	Logf func(format string, args ...any)
+	// ServiceAccounts turns on the apiserver's ServiceAccount admission plugin, so pods get
+	// their ServiceAccount's token mounted as in a real cluster. Pods then also need the
+	// kube-root-ca.crt ConfigMap that StartControllerManager's controllers publish; without
+	// it (the default) pods get no token and need no controller-manager.
+	ServiceAccounts bool
 }
 
 // Cluster is a running etcd + kube-apiserver. Stop it when done.
@@ -111,6 +116,8 @@ type Cluster struct {
 	node        *node
 	stoppedNode *node
 	tekton      *process
+	// controllerManager runs only after StartControllerManager.
+	controllerManager *process
 
 	stopOnce sync.Once
 	stopErr  error
@@ -217,7 +224,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--cert-dir=" + servingDir,
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--allow-privileged=true",
-		"--disable-admission-plugins=ServiceAccount",
+		disabledAdmission(opts.ServiceAccounts),
 		"--authorization-mode=RBAC",
 		"--client-ca-file=" + certs.clientCAFile,
 		"--service-account-issuer=" + host + "/",
@@ -308,6 +315,9 @@ func (c *Cluster) Stop() error {
 		var errs []error
 		// What runs pods goes first, while the apiserver still answers.
 		if err := c.stopTekton(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := c.stopControllerManager(); err != nil {
 			errs = append(errs, err)
 		}
 		if err := c.StopNode(); err != nil {

@@ -798,3 +798,18 @@ nodeStatusUpdateFrequency: 4s
 maxPods: 250
 `, socket, nodeIP, port, filepath.Join(dir, "kubelet", "pods-logs"), filepath.Join(dir, "kubelet", "volume-plugins"))
 }
+
+// ImportImages imports image archives (OCI or docker-style tarballs, as `ctr images import`
+// takes them) into the node's containerd, where the kubelet finds them without pulling. The
+// node must be started.
+func (c *Cluster) ImportImages(ctx context.Context, archives ...string) error {
+	if c.node == nil {
+		return errors.New("no node: StartNode first")
+	}
+	for _, path := range archives {
+		if out, err := c.node.ctrCommand(ctx, "images", "import", path).CombinedOutput(); err != nil {
+			return fmt.Errorf("importing %s: %w: %s", path, err, out)
+		}
+	}
+	return nil
+}

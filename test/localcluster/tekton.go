@@ -18,6 +18,7 @@ package localcluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -195,9 +196,19 @@ func (c *Cluster) stopTekton() error {
 
 // waitHTTP polls url until it answers 200, failing early if p exits.
 func waitHTTP(ctx context.Context, p *process, url string) error {
+	return waitHealthy(ctx, p, url, &http.Client{Timeout: 2 * time.Second})
+}
+
+// waitHTTPS is waitHTTP for a local component serving its self-signed certificate: only its
+// health is asked, so the certificate is not checked.
+func waitHTTPS(ctx context.Context, p *process, url string) error {
+	transport := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // a local health check
+	return waitHealthy(ctx, p, url, &http.Client{Timeout: 2 * time.Second, Transport: transport})
+}
+
+func waitHealthy(ctx context.Context, p *process, url string, client *http.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		if err := p.exitedError(); err != nil {
 			return err
