@@ -11,6 +11,12 @@
 // without its PipelineRun or its status. The Leases live in --leader-elect-namespace, which
 // defaults to $SYSTEM_NAMESPACE, else $POD_NAMESPACE, else the pod's own namespace, else
 // "default"; the service account needs get, create and update on leases there.
+//
+// The controller needs no cluster-wide permission when it is given namespaces: it watches
+// the ProwJobs of --prowjob-namespace only, and the PipelineRuns of the --job-namespaces
+// only, in its own cluster and in each build cluster of --build-cluster-kubeconfig (Prow's
+// build clusters: a job's cluster: names a kubeconfig context). /healthz and /readyz are
+// served on --probes-addr; /readyz passes once every informer has synced.
 package main
 
 import (
@@ -54,7 +60,12 @@ func main() {
 		leLease         = flag.Duration("leader-elect-lease-duration", controllermanager.DefaultLeaseDuration, "how long a Lease holds without renewal: a dead leader is replaced after about this long")
 		leRenew         = flag.Duration("leader-elect-renew-deadline", controllermanager.DefaultRenewDeadline, "how long a leader keeps trying to renew before it gives up its Leases")
 		leRetry         = flag.Duration("leader-elect-retry-period", controllermanager.DefaultRetryPeriod, "how often Leases are tried and renewed")
+		probesAddr      = flag.String("probes-addr", ":8081", "address of the Kubernetes probes: /healthz, and /readyz, which passes once the ProwJob and PipelineRun informers have synced; empty disables them")
+		prowJobNS       = flag.String("prowjob-namespace", "", "the only namespace whose ProwJobs are watched and worked on (their Events and the concurrency claims too); empty means --config-path's prowjob_namespace, \"default\" without a config")
+		jobNamespaces   = flag.String("job-namespaces", "", "comma-separated namespaces where PipelineRuns may be created and are watched, in every build cluster; a job for another namespace ends in error. Empty means every namespace, which needs cluster-wide list and watch of PipelineRuns")
+		buildClusters   stringList
 	)
+	flag.Var(&buildClusters, "build-cluster-kubeconfig", "kubeconfig file, or directory of kubeconfig files, whose contexts are the build clusters jobs name in their cluster: field; repeatable or comma-separated. The cluster \"default\" is this controller's own (in-cluster or --kubeconfig) unless a context of that name is defined")
 	githubFlags.AddFlags(flag.CommandLine)
 	flag.Parse()
 
@@ -74,7 +85,14 @@ func main() {
 	cfg.QPS, cfg.Burst = float32(*qps), *burst
 
 	reg := prometheus.NewRegistry()
-	opts := controllermanager.Options{PipelineWorkers: *pipelineWorkers, ReporterWorkers: *reporterWorkers, Registerer: reg}
+	opts := controllermanager.Options{
+		PipelineWorkers:         *pipelineWorkers,
+		ReporterWorkers:         *reporterWorkers,
+		Registerer:              reg,
+		JobNamespaces:           splitList(*jobNamespaces),
+		BuildClusterKubeconfigs: buildClusters,
+		ProbesAddr:              *probesAddr,
+	}
 	if *leaderElect {
 		if *leBuckets > math.MaxUint32 {
 			logger.Fatalw("Invalid --leader-elect-buckets", "buckets", *leBuckets)
@@ -88,6 +106,7 @@ func main() {
 			RetryPeriod:   *leRetry,
 		}
 	}
+	var cfgFile *config.Config
 	if *configPath != "" {
 		c, err := config.Load(*configPath, *jobConfigPath)
 		if err != nil {
@@ -96,7 +115,9 @@ func main() {
 		opts.CloneTask, opts.DefaultPipelineTimeout = c.Tekton.CloneTask, c.Tekton.DefaultTimeoutDuration()
 		opts.CancelStatus = c.Tekton.CancelStatus
 		opts.Config = func() *config.Config { return c }
+		cfgFile = c
 	}
+	opts.ProwJobNamespace = prowJobNamespace(*prowJobNS, cfgFile)
 	ghOpts, err := githubFlags.Options()
 	if err != nil {
 		logger.Fatalw("Invalid GitHub flags", "error", err)

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"knative.dev/pkg/system"
+
+	"github.com/bosun-ci/bosun/pkg/config"
 )
 
 func TestLeaseNamespace(t *testing.T) {
@@ -35,5 +39,48 @@ func TestLeaseNamespace(t *testing.T) {
 				t.Errorf("leaseNamespace(%q) = %q, want %q", tc.flag, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestProwJobNamespace(t *testing.T) {
+	fromConfig, err := config.LoadBytes("config.yaml", []byte("prowjob_namespace: ci\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaulted, err := config.LoadBytes("config.yaml", []byte("{}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		flag string
+		cfg  *config.Config
+		want string
+	}{
+		{name: "flag wins", flag: "jobs", cfg: fromConfig, want: "jobs"},
+		{name: "config's prowjob_namespace", cfg: fromConfig, want: "ci"},
+		{name: "config's default", cfg: defaulted, want: "default"},
+		{name: "no config", want: "default"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := prowJobNamespace(tc.flag, tc.cfg); got != tc.want {
+				t.Errorf("prowJobNamespace(%q) = %q, want %q", tc.flag, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStringList(t *testing.T) {
+	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
+	var l stringList
+	fs.Var(&l, "build-cluster-kubeconfig", "")
+	if err := fs.Parse([]string{"--build-cluster-kubeconfig=/a, /b", "--build-cluster-kubeconfig", "/c", "--build-cluster-kubeconfig="}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(stringList{"/a", "/b", "/c"}, l); diff != "" {
+		t.Errorf("values (-want, +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string(nil), splitList(" , ")); diff != "" {
+		t.Errorf("splitList of blanks (-want, +got):\n%s", diff)
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"knative.dev/pkg/logging"
 	"knative.dev/pkg/reconciler"
 	"knative.dev/pkg/system"
+
+	"github.com/bosun-ci/bosun/pkg/buildcluster"
 )
 
 // Knative's and client-go's usual lease timings: a dead leader is replaced within
@@ -263,7 +265,7 @@ func (o *leaderObserver) Demote(b reconciler.Bucket) {
 // runLoopsElected runs the loops whenever this replica holds LoopsLeaseName, until ctx is
 // done. A lost lease stops the loops; the election then starts over, so the replica can
 // take the loops back later.
-func runLoopsElected(ctx context.Context, kc kubernetes.Interface, le LeaderElectionOptions, o Options, m *leaderMetrics) error {
+func runLoopsElected(ctx context.Context, kc kubernetes.Interface, le LeaderElectionOptions, o Options, clusters *buildcluster.Set, m *leaderMetrics) error {
 	logger := logging.FromContext(ctx).With("lease", LoopsLeaseName, "identity", le.Identity)
 	lock := &resourcelock.LeaseLock{
 		LeaseMeta:  metav1.ObjectMeta{Namespace: le.Namespace, Name: LoopsLeaseName},
@@ -295,7 +297,7 @@ func runLoopsElected(ctx context.Context, kc kubernetes.Interface, le LeaderElec
 				if o.Registerer != nil {
 					loopsReg = reg
 				}
-				runLoops(termCtx, o, loopsReg)
+				runLoops(termCtx, o, clusters, loopsReg)
 				reg.unregisterAll()
 			},
 			// client-go calls this at the end of every Run, led or not.

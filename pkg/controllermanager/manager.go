@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	kubeclient "knative.dev/pkg/client/injection/kube/client"
@@ -21,6 +20,7 @@ import (
 	"knative.dev/pkg/injection"
 	"knative.dev/pkg/logging"
 
+	"github.com/bosun-ci/bosun/pkg/buildcluster"
 	prowjobclient "github.com/bosun-ci/bosun/pkg/client/injection/client"
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
@@ -59,13 +59,51 @@ type Options struct {
 	LeaderElection *LeaderElectionOptions
 	// Clock stamps status times; nil means the real clock.
 	Clock clock.PassiveClock
+
+	// ProwJobNamespace, when set, is the only namespace whose ProwJobs the controller
+	// watches and works on: its ProwJob informers, the Events about jobs, the concurrency
+	// claims and the reporter's ledger are there, and it replaces the config's
+	// prowjob_namespace for horologium and the sinker. Empty means every namespace, which
+	// needs cluster-wide list and watch of ProwJobs (the tests' shared control plane;
+	// cmd/controller always sets it).
+	ProwJobNamespace string
+	// JobNamespaces are the namespaces PipelineRuns may be created in and are watched in, in
+	// every build cluster; a job whose spec.namespace is another ends in error. Empty means
+	// every namespace, which needs cluster-wide list and watch of PipelineRuns.
+	JobNamespaces []string
+	// BuildClusterKubeconfigs are kubeconfig files, or directories of them, whose contexts
+	// are the build clusters jobs name in spec.cluster (buildcluster.LoadKubeconfigs).
+	// "default" is the cluster of cfg unless one of them defines it.
+	BuildClusterKubeconfigs []string
+	// ClusterSyncGrace is how long Run waits for the build clusters' PipelineRun informers
+	// to sync before it starts the reconcilers anyway; the jobs of a cluster that has not
+	// synced wait for it. Zero means DefaultClusterSyncGrace.
+	ClusterSyncGrace time.Duration
+	// Readiness, when set, tells from Run on whether every informer has synced, for a
+	// readiness probe.
+	Readiness *Readiness
+	// ProbesAddr, when set, is where Run serves the Kubernetes probes (pkg/probes):
+	// /healthz answers as long as the process serves, /readyz once every informer (the
+	// ProwJobs', and the PipelineRuns' of each build cluster and job namespace) has synced.
+	// Empty serves none.
+	ProbesAddr string
 }
+
+// clusterStopWait bounds how long Run waits for the build clusters' informers to stop.
+const clusterStopWait = 5 * time.Second
+
+// DefaultClusterSyncGrace is how long Run waits for the build clusters before starting the
+// reconcilers without the ones that have not synced.
+const DefaultClusterSyncGrace = 10 * time.Second
 
 // Run starts the informers and controllers and blocks until ctx is done. The logger is
 // taken from ctx (knative's logging.FromContext).
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
+	}
+	if o.ProbesAddr != "" && o.Readiness == nil {
+		o.Readiness = &Readiness{}
 	}
 	var le LeaderElectionOptions
 	if o.LeaderElection != nil {
@@ -78,14 +116,51 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}
 	}
 	// The reporter writes its ledger in the background until ctx ends, and once more then;
-	// Run returns only after that last write (see crier.Options.Stopped).
+	// Run returns only after that last write (see crier.Options.Stopped), and after the
+	// build clusters' informers stopped.
 	var stopped sync.WaitGroup
+	var clustersStopped <-chan struct{}
 	ctx, stopAll := context.WithCancel(ctx)
+	probesDone := make(chan struct{})
 	defer func() {
 		stopAll()
 		stopped.Wait()
+		if clustersStopped != nil {
+			// client-go's reflector may sit out a backoff before it sees that ctx ended
+			// (an unreachable cluster's, up to 30 s): it is not worth holding up a
+			// shutdown for.
+			select {
+			case <-clustersStopped:
+			case <-time.After(clusterStopWait):
+			}
+		}
+		o.Readiness.set(nil)
+		if o.ProbesAddr != "" {
+			<-probesDone
+		}
 	}()
+	if o.ProbesAddr != "" {
+		// Served from the start, so that the liveness probe answers during a long sync. A
+		// probe server that cannot serve (its port taken) is logged and the controller goes
+		// on: its work does not need it, and a kubelet whose probes fail says so anyway.
+		go func() {
+			defer close(probesDone)
+			if err := serveProbes(ctx, o.ProbesAddr, o.Readiness); err != nil {
+				logging.FromContext(ctx).Errorw("Probe server failed", "error", err)
+			}
+		}()
+	}
+	if o.ProwJobNamespace != "" {
+		// Every injection informer factory (the ProwJob informers) lists and watches in
+		// this namespace only.
+		ctx = injection.WithNamespaceScope(ctx, o.ProwJobNamespace)
+		o.Config = inNamespace(o.Config, o.ProwJobNamespace)
+	}
 	ctx, informers := injection.Default.SetupInformers(ctx, cfg)
+	clusters, err := newBuildClusters(ctx, cfg, o)
+	if err != nil {
+		return err
+	}
 	// Each constructor is paired with the name its Leases carry (its agent name).
 	type ctor struct {
 		name string
@@ -100,6 +175,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 				DefaultTimeout: o.DefaultPipelineTimeout,
 				CancelStatus:   o.CancelStatus,
 				Config:         o.Config,
+				Clusters:       clusters,
 			}, o.Clock)(ctx, nil)
 		},
 	}}
@@ -113,12 +189,16 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	for _, c := range ctors {
 		impls = append(impls, c.new(recorders.withRecorder(ctx, c.name)))
 	}
+	// The build clusters sync in the background while the ProwJob informers do.
+	clustersStopped = clusters.Start(ctx)
 	if err := controller.StartInformers(ctx.Done(), informers...); err != nil {
 		return fmt.Errorf("start informers: %w", err)
 	}
+	waitForClusters(ctx, clusters, o.ClusterSyncGrace)
+	o.Readiness.set(clusters.Ready)
 	if o.LeaderElection == nil {
 		if o.Config != nil {
-			go runLoops(ctx, o, o.Registerer)
+			go runLoops(ctx, o, clusters, o.Registerer)
 		}
 		logging.FromContext(ctx).Infow("Controllers starting", "controllers", len(impls))
 		return controller.StartAll(ctx, impls...)
@@ -133,7 +213,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if o.Config != nil {
-		if err := runLoopsElected(runCtx, kc, le, o, m); err != nil {
+		if err := runLoopsElected(runCtx, kc, le, o, clusters, m); err != nil {
 			return err
 		}
 	}
@@ -166,8 +246,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 // runLoops runs the periodic loops beside the reconcilers until ctx ends, and returns once
 // both stopped. They are safe to run in several replicas at once (deletes carry UID
 // preconditions, creates deterministic names), so leader election only saves repeated work.
-func runLoops(ctx context.Context, o Options, reg prometheus.Registerer) {
-	clients := sinker.Clients{ProwJobs: prowjobclient.Get(ctx), Tekton: pipelineclient.Get(ctx)}
+func runLoops(ctx context.Context, o Options, clusters *buildcluster.Set, reg prometheus.Registerer) {
+	clients := sinker.Clients{ProwJobs: prowjobclient.Get(ctx), Clusters: sinkerClusters(clusters)}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

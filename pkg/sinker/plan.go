@@ -28,8 +28,10 @@ const (
 // preconditions, so an object re-created under the same name is never deleted.
 type deletion struct {
 	resource Resource
-	key      types.NamespacedName
-	uid      types.UID
+	// cluster is the build cluster of a PipelineRun; empty for a ProwJob.
+	cluster string
+	key     types.NamespacedName
+	uid     types.UID
 	// reason says why, for the log.
 	reason string
 }
@@ -47,21 +49,52 @@ type plan struct {
 	orphans []deletion
 }
 
+// runListing is what a pass found of the PipelineRuns: those of each build cluster that
+// could be listed, by cluster name, and the clusters that could not be.
+type runListing struct {
+	byCluster map[string][]pipelinev1.PipelineRun
+	unlisted  map[string]bool
+}
+
+// clusterRun is a PipelineRun and the build cluster it is in.
+type clusterRun struct {
+	cluster string
+	run     *pipelinev1.PipelineRun
+}
+
+// clusterOf is the build cluster of a job's runs: its spec.cluster, "default" if empty.
+func clusterOf(pj *prowjobsv1.ProwJob) string {
+	if pj.Spec.Cluster == "" {
+		return config.DefaultCluster
+	}
+	return pj.Spec.Cluster
+}
+
 // makePlan decides what to delete; it reads no clients and no clock. namespace is where
 // ProwJobs were listed ("" for all namespaces): only runs whose ProwJob would live there are
 // considered orphans, since the jobs of other namespaces were not looked at.
 //
 // A ProwJob is deleted when it is complete and older than cfg's max_prowjob_age, counted
 // from its completion time (its creation time if it has none), unless it is the newest
-// complete run of its periodic. Its PipelineRuns are deleted with it, in whatever namespace
-// they live. A run whose ProwJob no longer exists is deleted when max_pipelinerun_age is
-// set and the run is older than that, counted from its completion time (its creation time
-// if it has none).
-func makePlan(now time.Time, namespace string, cfg config.Sinker, jobs []prowjobsv1.ProwJob, runs []pipelinev1.PipelineRun) plan {
-	runsOf := map[types.NamespacedName][]*pipelinev1.PipelineRun{}
-	for i := range runs {
-		if key, ok := prowJobOf(&runs[i]); ok {
-			runsOf[key] = append(runsOf[key], &runs[i])
+// complete run of its periodic. Its PipelineRuns are deleted with it, in whatever build
+// cluster and namespace they live. A job whose build cluster's runs could not be listed is
+// kept until they can be, so that its runs are not left behind without a job to find them
+// by. A run whose ProwJob no longer exists is deleted when max_pipelinerun_age is set and
+// the run is older than that, counted from its completion time (its creation time if it has
+// none).
+func makePlan(now time.Time, namespace string, cfg config.Sinker, jobs []prowjobsv1.ProwJob, runs runListing) plan {
+	runsOf := map[types.NamespacedName][]clusterRun{}
+	clusters := make([]string, 0, len(runs.byCluster))
+	for cluster := range runs.byCluster {
+		clusters = append(clusters, cluster)
+	}
+	slices.Sort(clusters)
+	for _, cluster := range clusters {
+		prs := runs.byCluster[cluster]
+		for i := range prs {
+			if key, ok := prowJobOf(&prs[i]); ok {
+				runsOf[key] = append(runsOf[key], clusterRun{cluster: cluster, run: &prs[i]})
+			}
 		}
 	}
 
@@ -73,7 +106,7 @@ func makePlan(now time.Time, namespace string, cfg config.Sinker, jobs []prowjob
 		pj := &jobs[i]
 		key := types.NamespacedName{Namespace: pj.Namespace, Name: pj.Name}
 		existing[key] = true
-		if !complete(pj) || keep[key] {
+		if !complete(pj) || keep[key] || runs.unlisted[clusterOf(pj)] {
 			continue
 		}
 		age := now.Sub(jobFinished(pj).Time)
@@ -82,11 +115,12 @@ func makePlan(now time.Time, namespace string, cfg config.Sinker, jobs []prowjob
 		}
 		reason := fmt.Sprintf("completed %s ago, max_prowjob_age is %s", age.Round(time.Second), maxJobAge)
 		d := jobDeletion{deletion: deletion{resource: ProwJobs, key: key, uid: pj.UID, reason: reason}}
-		for _, pr := range runsOf[key] {
+		for _, cr := range runsOf[key] {
 			d.runs = append(d.runs, deletion{
 				resource: PipelineRuns,
-				key:      types.NamespacedName{Namespace: pr.Namespace, Name: pr.Name},
-				uid:      pr.UID,
+				cluster:  cr.cluster,
+				key:      types.NamespacedName{Namespace: cr.run.Namespace, Name: cr.run.Name},
+				uid:      cr.run.UID,
 				reason:   "its ProwJob " + key.String() + " is deleted",
 			})
 		}
@@ -100,13 +134,15 @@ func makePlan(now time.Time, namespace string, cfg config.Sinker, jobs []prowjob
 			if existing[key] || (namespace != "" && key.Namespace != namespace) {
 				continue
 			}
-			for _, pr := range prs {
+			for _, cr := range prs {
+				pr := cr.run
 				age := now.Sub(runFinished(pr).Time)
 				if age <= maxRunAge {
 					continue
 				}
 				p.orphans = append(p.orphans, deletion{
 					resource: PipelineRuns,
+					cluster:  cr.cluster,
 					key:      types.NamespacedName{Namespace: pr.Namespace, Name: pr.Name},
 					uid:      pr.UID,
 					reason:   fmt.Sprintf("its ProwJob %s is gone and it is %s old, max_pipelinerun_age is %s", key, age.Round(time.Second), maxRunAge),
@@ -198,7 +234,7 @@ func newer(a, b *prowjobsv1.ProwJob) bool {
 }
 
 func sortDeletions(ds []deletion) {
-	slices.SortFunc(ds, func(a, b deletion) int { return compareKeys(a.key, b.key) })
+	slices.SortFunc(ds, func(a, b deletion) int { return cmp.Or(cmp.Compare(a.cluster, b.cluster), compareKeys(a.key, b.key)) })
 }
 
 func compareKeys(a, b types.NamespacedName) int {

@@ -119,14 +119,27 @@ func describe(p plan) []string {
 	var out []string
 	for _, j := range p.jobs {
 		for _, r := range j.runs {
-			out = append(out, "run "+r.key.String())
+			out = append(out, "run "+describeRun(r))
 		}
 		out = append(out, "job "+j.key.String())
 	}
 	for _, r := range p.orphans {
-		out = append(out, "orphan "+r.key.String())
+		out = append(out, "orphan "+describeRun(r))
 	}
 	return out
+}
+
+// describeRun is a run's namespace and name, after its cluster if that is not the default.
+func describeRun(d deletion) string {
+	if d.cluster == config.DefaultCluster {
+		return d.key.String()
+	}
+	return d.cluster + ":" + d.key.String()
+}
+
+// onDefault lists runs as all in the default cluster.
+func onDefault(runs []pipelinev1.PipelineRun) runListing {
+	return runListing{byCluster: map[string][]pipelinev1.PipelineRun{config.DefaultCluster: runs}}
 }
 
 func sinkerConfig(maxJobAge, maxRunAge time.Duration) config.Sinker {
@@ -325,7 +338,7 @@ func TestMakePlan(t *testing.T) {
 			if tc.allNamespaces {
 				ns = metav1.NamespaceAll
 			}
-			got := describe(makePlan(now, ns, tc.cfg, tc.jobs, tc.runs))
+			got := describe(makePlan(now, ns, tc.cfg, tc.jobs, onDefault(tc.runs)))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("plan (-want, +got):\n%s", diff)
 			}
@@ -336,7 +349,7 @@ func TestMakePlan(t *testing.T) {
 func TestMakePlanCarriesUIDs(t *testing.T) {
 	jobs := []prowjobsv1.ProwJob{makeJob("old", completed(8*day))}
 	runs := []pipelinev1.PipelineRun{makeRun(runNamespace, "old"), makeRun(runNamespace, "orphan", runCompleted(2*day))}
-	p := makePlan(now, jobNamespace, sinkerConfig(7*day, day), jobs, runs)
+	p := makePlan(now, jobNamespace, sinkerConfig(7*day, day), jobs, onDefault(runs))
 	if len(p.jobs) != 1 || len(p.jobs[0].runs) != 1 || len(p.orphans) != 1 {
 		t.Fatalf("plan = %v, want one job with one run and one orphan", describe(p))
 	}

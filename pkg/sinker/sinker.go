@@ -2,19 +2,22 @@
 // Prow's sinker does for ProwJobs and pods.
 //
 // One pass (Clean) lists the ProwJobs of the ProwJob namespace and every PipelineRun
-// labelled prow.k8s.io/id, decides what to delete with a pure function of those lists and
-// the time (makePlan), and then deletes it (execute):
+// labelled prow.k8s.io/id in each build cluster's job namespaces, decides what to delete
+// with a pure function of those lists and the time (makePlan), and then deletes it
+// (execute):
 //
 //   - complete ProwJobs older than sinker.max_prowjob_age, counted from their completion
 //     time (their creation time if they have none), except the newest complete run of each
 //     periodic; incomplete jobs are never deleted;
 //   - with each such job, its PipelineRuns (found by the prow.k8s.io/id label and the
-//     bosun.dev/prowjob-namespace annotation), deleted explicitly before the job. Runs in
-//     the job's own namespace also carry an owner reference, so Kubernetes' garbage
-//     collector would delete them with the job; bosun deletes them anyway, because the
-//     garbage collector runs in kube-controller-manager, which the local control plane (and
-//     some minimal installs) do not run, and because runs in other namespaces cannot carry
-//     an owner reference at all;
+//     bosun.dev/prowjob-namespace annotation, in whichever build cluster), deleted
+//     explicitly before the job. A job whose build cluster's runs could not be listed (the
+//     cluster is unreachable) is kept for a later pass; the other clusters' jobs go on.
+//     Runs in the job's own namespace of the controller's own cluster also carry an owner
+//     reference, so Kubernetes' garbage collector would delete them with the job; bosun
+//     deletes them anyway, because the garbage collector runs in kube-controller-manager,
+//     which the local control plane (and some minimal installs) do not run, and because
+//     runs in other namespaces or build clusters cannot carry an owner reference at all;
 //   - when sinker.max_pipelinerun_age is set, orphaned PipelineRuns (their ProwJob gone)
 //     older than that, counted from their completion (else creation) time.
 //
@@ -49,10 +52,34 @@ import (
 const listPageSize = 500
 
 // Clients are what the sinker reads and deletes with. It needs list and delete on
-// ProwJobs in the ProwJob namespace and on PipelineRuns in every namespace.
+// ProwJobs in the ProwJob namespace and on PipelineRuns in each build cluster's job
+// namespaces.
 type Clients struct {
 	ProwJobs prowjobclientset.Interface
-	Tekton   pipelineclientset.Interface
+	// Tekton lists and deletes the PipelineRuns of every namespace of the one cluster there
+	// is, named "default", when Clusters is empty.
+	Tekton pipelineclientset.Interface
+	// Clusters, when set, are the build clusters whose PipelineRuns are listed and deleted
+	// instead.
+	Clusters []Cluster
+}
+
+// Cluster is one build cluster's PipelineRuns.
+type Cluster struct {
+	// Name is the cluster's name in jobs' spec.cluster.
+	Name string
+	// Namespaces are where its runs are listed, one list each; empty means every namespace
+	// in one list.
+	Namespaces []string
+	// Tekton lists and deletes them.
+	Tekton pipelineclientset.Interface
+}
+
+func (c Clients) clusters() []Cluster {
+	if len(c.Clusters) > 0 {
+		return c.Clusters
+	}
+	return []Cluster{{Name: config.DefaultCluster, Tekton: c.Tekton}}
 }
 
 // Report is what one pass deleted or, in a dry run, would have deleted, in deletion order.
@@ -69,17 +96,47 @@ type Report struct {
 func Clean(ctx context.Context, now time.Time, cfg *config.Config, c Clients) (Report, error) {
 	// Runs first: a job created between the two lists then cannot make its new run look
 	// orphaned, since the run can only be listed if the job already existed.
-	runs, err := listPipelineRuns(ctx, c.Tekton)
-	if err != nil {
-		return Report{DryRun: cfg.Sinker.DryRun}, err
-	}
+	clusters := c.clusters()
+	runs, listErr := listRuns(ctx, clusters)
 	jobs, err := listProwJobs(ctx, c.ProwJobs, cfg.ProwJobNamespace)
 	if err != nil {
-		return Report{DryRun: cfg.Sinker.DryRun}, err
+		return Report{DryRun: cfg.Sinker.DryRun}, errors.Join(listErr, err)
 	}
 	p := makePlan(now, cfg.ProwJobNamespace, cfg.Sinker, jobs, runs)
-	e := executor{clients: c, dryRun: cfg.Sinker.DryRun}
-	return e.execute(ctx, p)
+	e := executor{prowJobs: c.ProwJobs, tekton: map[string]pipelineclientset.Interface{}, dryRun: cfg.Sinker.DryRun}
+	for _, cl := range clusters {
+		e.tekton[cl.Name] = cl.Tekton
+	}
+	report, err := e.execute(ctx, p)
+	return report, errors.Join(listErr, err)
+}
+
+// listRuns lists the runs of every cluster. A cluster that fails is left out and named in
+// the listing's unlisted, with its error among those returned; the others are listed all
+// the same.
+func listRuns(ctx context.Context, clusters []Cluster) (runListing, error) {
+	l := runListing{byCluster: map[string][]pipelinev1.PipelineRun{}, unlisted: map[string]bool{}}
+	var errs []error
+	for _, cl := range clusters {
+		namespaces := cl.Namespaces
+		if len(namespaces) == 0 {
+			namespaces = []string{metav1.NamespaceAll}
+		}
+		var runs []pipelinev1.PipelineRun
+		for _, ns := range namespaces {
+			prs, err := listPipelineRuns(ctx, cl.Tekton, ns)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("build cluster %q: %w", cl.Name, err))
+				l.unlisted[cl.Name] = true
+				break
+			}
+			runs = append(runs, prs...)
+		}
+		if !l.unlisted[cl.Name] {
+			l.byCluster[cl.Name] = runs
+		}
+	}
+	return l, errors.Join(errs...)
 }
 
 // listProwJobs lists the ProwJobs of a namespace ("" for all), page by page.
@@ -99,14 +156,15 @@ func listProwJobs(ctx context.Context, c prowjobclientset.Interface, namespace s
 	}
 }
 
-// listPipelineRuns lists the PipelineRuns of every namespace that carry a ProwJob id.
-func listPipelineRuns(ctx context.Context, c pipelineclientset.Interface) ([]pipelinev1.PipelineRun, error) {
+// listPipelineRuns lists the PipelineRuns of a namespace ("" for all) that carry a ProwJob
+// id, page by page.
+func listPipelineRuns(ctx context.Context, c pipelineclientset.Interface, namespace string) ([]pipelinev1.PipelineRun, error) {
 	var out []pipelinev1.PipelineRun
 	opts := metav1.ListOptions{LabelSelector: prowjobsv1.ProwJobIDLabel, Limit: listPageSize}
 	for {
-		list, err := c.TektonV1().PipelineRuns(metav1.NamespaceAll).List(ctx, opts)
+		list, err := c.TektonV1().PipelineRuns(namespace).List(ctx, opts)
 		if err != nil {
-			return nil, fmt.Errorf("list PipelineRuns: %w", err)
+			return nil, fmt.Errorf("list PipelineRuns in %q: %w", namespace, err)
 		}
 		out = append(out, list.Items...)
 		if list.Continue == "" {
@@ -118,8 +176,10 @@ func listPipelineRuns(ctx context.Context, c pipelineclientset.Interface) ([]pip
 
 // executor carries out a plan.
 type executor struct {
-	clients Clients
-	dryRun  bool
+	prowJobs prowjobclientset.Interface
+	// tekton are the build clusters' clients by name.
+	tekton map[string]pipelineclientset.Interface
+	dryRun bool
 }
 
 // outcome is what became of one delete.
@@ -175,6 +235,9 @@ func (e executor) execute(ctx context.Context, p plan) (Report, error) {
 // delete deletes one object, guarded by its UID, or in a dry run only logs it.
 func (e executor) delete(ctx context.Context, d deletion) (outcome, error) {
 	logger := logging.FromContext(ctx).With("resource", string(d.resource), "namespace", d.key.Namespace, "name", d.key.Name, "reason", d.reason)
+	if d.cluster != "" {
+		logger = logger.With("cluster", d.cluster)
+	}
 	if e.dryRun {
 		logger.Info("Dry run: would delete")
 		return deleted, nil
@@ -184,9 +247,13 @@ func (e executor) delete(ctx context.Context, d deletion) (outcome, error) {
 	var err error
 	switch d.resource {
 	case ProwJobs:
-		err = e.clients.ProwJobs.ProwV1().ProwJobs(d.key.Namespace).Delete(ctx, d.key.Name, opts)
+		err = e.prowJobs.ProwV1().ProwJobs(d.key.Namespace).Delete(ctx, d.key.Name, opts)
 	case PipelineRuns:
-		err = e.clients.Tekton.TektonV1().PipelineRuns(d.key.Namespace).Delete(ctx, d.key.Name, opts)
+		tekton, ok := e.tekton[d.cluster]
+		if !ok {
+			return failed, fmt.Errorf("delete %s %s: no client for build cluster %q", d.resource, d.key, d.cluster)
+		}
+		err = tekton.TektonV1().PipelineRuns(d.key.Namespace).Delete(ctx, d.key.Name, opts)
 	default:
 		return failed, fmt.Errorf("unknown resource %q", d.resource)
 	}
@@ -202,6 +269,9 @@ func (e executor) delete(ctx context.Context, d deletion) (outcome, error) {
 		logger.Debug("Re-created since listed; left alone")
 		return gone, nil
 	default:
+		if d.cluster != "" && d.cluster != config.DefaultCluster {
+			return failed, fmt.Errorf("delete %s %s in build cluster %q: %w", d.resource, d.key, d.cluster, err)
+		}
 		return failed, fmt.Errorf("delete %s %s: %w", d.resource, d.key, err)
 	}
 }

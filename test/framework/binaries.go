@@ -105,7 +105,7 @@ func (e *Env) StartBinaries(ctx context.Context, o BinaryOptions) (_ *Binaries, 
 	if !o.NoController {
 		b.workDir, b.controllerPath = o.WorkDir, filepath.Join(binDir, "controller")
 		b.controllerArgs = []string{"--kubeconfig", kubeconfig, "--config-path", path("config.yaml"),
-			"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token"), "--metrics-addr", ""}
+			"--github-endpoint", e.GitHub.URL(), "--github-token-path", path("token"), "--metrics-addr", "", "--probes-addr", ""}
 		if b.controller, err = startProcess(o.WorkDir, b.controllerPath, b.controllerArgs...); err != nil {
 			return nil, err
 		}

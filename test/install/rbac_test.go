@@ -124,10 +124,9 @@ func TestRBACGrantsWhatEachPartNeedsAndNoMore(t *testing.T) {
 			{"delete", tekton, "pipelineruns", "", podsA},
 			{"create", coordination, "leases", "", release},
 			{"update", coordination, "leases", "", release},
-			{"update", "", "configmaps", "", release},
+			{"update", "", "configmaps", "", prow},
 			{"create", "", "configmaps", "", prow},
 			{"create", "", "events", "", prow},
-			{"create", "", "events", "", podsA},
 		},
 		denied: []access{
 			{"create", tekton, "pipelineruns", "", prow},
@@ -142,6 +141,11 @@ func TestRBACGrantsWhatEachPartNeedsAndNoMore(t *testing.T) {
 			{"create", tekton, "taskruns", "", podsA},
 			{"create", coordination, "leases", "", prow},
 			{"get", "", "configmaps", "", podsA},
+			{"get", "", "configmaps", "", release},
+			{"list", "", "configmaps", "", prow},
+			{"update", prowGroup, "prowjobs", "", prow},
+			{"update", tekton, "pipelineruns", "", podsA},
+			{"create", "", "events", "", podsA},
 			{"create", "rbac.authorization.k8s.io", "rolebindings", "", release},
 		},
 	}}
@@ -186,7 +190,7 @@ func TestRBACGrantsWhatEachPartNeedsAndNoMore(t *testing.T) {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
 			"metadata": map[string]any{"generateName": "rbac-", "namespace": ns},
-			"spec": map[string]any{"pipelineRef": map[string]any{"name": "p"}},
+			"spec":     map[string]any{"pipelineRef": map[string]any{"name": "p"}},
 		}}
 	}
 	controller, hook := as("bosun-controller"), as("bosun-hook")

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"knative.dev/pkg/logging"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
@@ -116,6 +117,12 @@ func startReporter(t *testing.T, gh github.StatusCreator, id string) func() {
 // it and checks that it stopped cleanly; the test's cleanup calls it too.
 func runControllers(t *testing.T, id string, o controllermanager.Options) func() {
 	t.Helper()
+	return runControllersWithConfig(t, id, env.Cluster.RESTConfig(), o)
+}
+
+// runControllersWithConfig is runControllers reaching the apiserver with cfg.
+func runControllersWithConfig(t *testing.T, id string, cfg *rest.Config, o controllermanager.Options) func() {
+	t.Helper()
 	logger := zap.NewNop().Sugar()
 	if os.Getenv("BOSUN_TEST_LOGS") != "" {
 		zl, _ := zap.NewDevelopment()
@@ -123,7 +130,7 @@ func runControllers(t *testing.T, id string, o controllermanager.Options) func()
 	}
 	ctx, cancel := context.WithCancel(logging.WithLogger(context.Background(), logger))
 	done := make(chan error, 1)
-	go func() { done <- controllermanager.Run(ctx, env.Cluster.RESTConfig(), o) }()
+	go func() { done <- controllermanager.Run(ctx, cfg, o) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

@@ -68,8 +68,11 @@ func (c *Cluster) StartControllerManager(ctx context.Context, logf func(string, 
 		"--root-ca-file=" + c.servingCertFile,
 		"--service-account-private-key-file=" + c.certs.saSigningFile,
 		"--use-service-account-credentials=false",
-		// No cloud, no node IPAM, no persistent volumes: what a one-node test cluster uses.
-		"--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-ephemeral-volume,-pvc-protection,-pv-protection",
+		// What workloads installed as a user would need, and no more (no node lifecycle: the
+		// node's taints are the test's; no volumes, no cloud).
+		"--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller," +
+			"serviceaccount-controller,root-ca-certificate-publisher-controller,disruption-controller," +
+			"endpoints-controller,endpointslice-controller,pod-garbage-collector-controller",
 		"--concurrent-deployment-syncs=5",
 		"--v=0",
 	}, filepath.Join(c.workDir, "kube-controller-manager.log"))

@@ -20,8 +20,18 @@ const DefaultCancelStatus = pipelinev1.PipelineRunSpecStatusCancelledRunFinally
 
 // cancelRun stops the run of an aborted job, once: a run that is done or already told to
 // stop is left alone, and a job aborted before its run was created has nothing to stop.
+//
+// The run is looked for in the job's build cluster. A job whose cluster or namespace is not
+// one bosun runs jobs in never had a run.
 func (r *Reconciler) cancelRun(ctx context.Context, pj *prowjobsv1.ProwJob) error {
-	pr, err := r.pipelineRunLister.PipelineRuns(pj.Spec.Namespace).Get(pj.Name)
+	cluster, runs, err := r.runsOf(pj)
+	if isPermanent(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pr, err := runs.Lister.Get(pj.Name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -39,14 +49,14 @@ func (r *Reconciler) cancelRun(ctx context.Context, pj *prowjobsv1.ProwJob) erro
 	if err != nil {
 		return fmt.Errorf("encode cancel patch: %w", err)
 	}
-	_, err = r.pipelineClient.TektonV1().PipelineRuns(pr.Namespace).Patch(ctx, pr.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err = runs.Client.Patch(ctx, pr.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("cancel PipelineRun %s/%s: %w", pr.Namespace, pr.Name, err)
 	}
-	logging.FromContext(ctx).Infow("Cancelled PipelineRun", "pipelinerun", pr.Namespace+"/"+pr.Name, "status", status)
+	logging.FromContext(ctx).Infow("Cancelled PipelineRun", "pipelinerun", pr.Namespace+"/"+pr.Name, "cluster", cluster.Name(), "status", status)
 	return nil
 }
 

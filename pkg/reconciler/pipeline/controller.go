@@ -8,8 +8,6 @@ import (
 	"time"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	pipelineclient "github.com/tektoncd/pipeline/pkg/client/injection/client"
-	pipelineruninformer "github.com/tektoncd/pipeline/pkg/client/injection/informers/pipeline/v1/pipelinerun"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
@@ -20,6 +18,7 @@ import (
 	"knative.dev/pkg/logging"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/pkg/buildcluster"
 	prowjobclient "github.com/bosun-ci/bosun/pkg/client/injection/client"
 	prowjobinformer "github.com/bosun-ci/bosun/pkg/client/injection/informers/prowjobs/v1/prowjob"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
@@ -48,12 +47,25 @@ type Options struct {
 	// max_concurrency_per_repo), read at each reconcile; nil caps no repository. Jobs' own
 	// max_concurrency comes from their spec either way.
 	Config config.Getter
+	// Clusters are where the PipelineRuns run: the job's spec.cluster names one, in whose
+	// job namespaces the reconciler creates, watches and cancels its run. Required.
+	Clusters BuildClusters
+}
+
+// BuildClusters are the clusters PipelineRuns run in, with their informers
+// (buildcluster.Set).
+type BuildClusters interface {
+	buildcluster.Clusters
+	// AddEventHandler registers h with every cluster's PipelineRun informers; it is called
+	// before they start.
+	AddEventHandler(h cache.ResourceEventHandler) error
+	// OnSynced registers f to be called with a cluster's name once its informers synced.
+	OnSynced(f func(cluster string))
 }
 
 // NewController returns a constructor for the pipeline reconciler.
 func NewController(opts Options, clk clock.PassiveClock) func(context.Context, configmap.Watcher) *controller.Impl {
 	return func(ctx context.Context, _ configmap.Watcher) *controller.Impl {
-		pipelineRunInformer := pipelineruninformer.Get(ctx)
 		prowJobInformer := prowjobinformer.Get(ctx)
 		// Added before the informers start, as they must be: the jobs under each
 		// concurrency limit, found without a scan.
@@ -65,12 +77,11 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 		prowJobs := prowjobclient.Get(ctx)
 		r := &statusWriter{
 			reconciler: &Reconciler{
-				pipelineClient:    pipelineclient.Get(ctx),
-				pipelineRunLister: pipelineRunInformer.Lister(),
-				clock:             clk,
-				cancelStatus:      opts.CancelStatus,
-				runOptions:        resources.Options{CloneTask: opts.CloneTask, DefaultTimeout: opts.DefaultTimeout},
-				repoMax:           repoMax,
+				clusters:     opts.Clusters,
+				clock:        clk,
+				cancelStatus: opts.CancelStatus,
+				runOptions:   resources.Options{CloneTask: opts.CloneTask, DefaultTimeout: opts.DefaultTimeout},
+				repoMax:      repoMax,
 				claims: &claimer{
 					configMaps: kubeclient.Get(ctx).CoreV1().ConfigMaps,
 					prowJobs:   prowJobs,
@@ -101,10 +112,24 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 		// changes (Tekton's conditions) and deletions need to bring their job back. Skipping
 		// the add saves a second reconcile of every new job, and the status write conflict
 		// it would race into.
+		//
+		// Runs are mapped back to their jobs by the id label and the namespace annotation,
+		// not by owner references, so this works the same for runs in other namespaces and
+		// in remote build clusters, where no owner reference can point at the job.
 		enqueue := enqueueProwJobOf(impl)
-		pipelineRunInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		if err := opts.Clusters.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
 			DeleteFunc: enqueue,
+		}); err != nil {
+			logging.FromContext(ctx).Fatalw("Cannot watch PipelineRuns", "error", err)
+		}
+		// The jobs of a cluster that was not synced waited (ReconcileKind requeues them):
+		// once it is, they need not wait for their next retry.
+		opts.Clusters.OnSynced(func(cluster string) {
+			impl.FilteredGlobalResync(func(obj interface{}) bool {
+				pj, ok := obj.(*prowjobsv1.ProwJob)
+				return ok && isActiveTektonJob(pj) && buildcluster.NameOf(pj.Spec.Cluster) == cluster
+			}, prowJobInformer.Informer())
 		})
 		return impl
 	}

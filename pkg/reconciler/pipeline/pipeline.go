@@ -2,11 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	pipelineclientset "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
-	pipelinelisters "github.com/tektoncd/pipeline/pkg/client/listers/pipeline/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -14,15 +13,16 @@ import (
 	pkgreconciler "knative.dev/pkg/reconciler"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/pkg/buildcluster"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
 	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
 )
 
 // Reconciler creates PipelineRuns for ProwJobs and mirrors their status.
 type Reconciler struct {
-	pipelineClient    pipelineclientset.Interface
-	pipelineRunLister pipelinelisters.PipelineRunLister
-	clock             clock.PassiveClock
+	// clusters are the build clusters the runs go to (clusters.go).
+	clusters buildcluster.Clusters
+	clock    clock.PassiveClock
 	// cancelStatus is the spec.status an aborted job's run gets.
 	cancelStatus pipelinev1.PipelineRunSpecStatus
 	// runOptions shape every PipelineRun: the clone Task and the default timeout.
@@ -54,12 +54,21 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 	now := metav1.NewTime(r.clock.Now())
 	pj.InitializeStatus()
 
-	pr, err := r.pipelineRunLister.PipelineRuns(pj.Spec.Namespace).Get(pj.Name)
+	cluster, runs, err := r.runsOf(pj)
+	if err != nil {
+		if isPermanent(err) {
+			pj.Status.MarkStartFailed(err, now)
+			logging.FromContext(ctx).Warnw("Cannot start pipeline", "error", err)
+			return nil
+		}
+		return err
+	}
+	pr, err := runs.Lister.Get(pj.Name)
 	switch {
 	case apierrors.IsNotFound(err) && pj.Status.PendingTime != nil:
 		// Our informer may simply not have seen the run we created yet: ask the apiserver
 		// before deciding the run is gone.
-		pr, err = r.pipelineClient.TektonV1().PipelineRuns(pj.Spec.Namespace).Get(ctx, pj.Name, metav1.GetOptions{})
+		pr, err = runs.Client.Get(ctx, pj.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			// The run existed once and is gone: nothing will ever finish this job.
 			pj.Status.MarkStartFailed(fmt.Errorf("PipelineRun %s/%s disappeared", pj.Spec.Namespace, pj.Name), now)
@@ -72,7 +81,7 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, pj *prowjobsv1.ProwJob) 
 		if waiting, err := r.takeSlots(ctx, pj); err != nil || waiting {
 			return err
 		}
-		pr, err = r.createPipelineRun(ctx, pj)
+		pr, err = r.createPipelineRun(ctx, pj, cluster, runs)
 		if err != nil {
 			if isPermanent(err) {
 				pj.Status.MarkStartFailed(err, now)
@@ -128,24 +137,28 @@ func observedAt(pr *pipelinev1.PipelineRun, now metav1.Time) metav1.Time {
 	return now
 }
 
-// createPipelineRun creates the job's run. The run is named after the job, so a retry after
-// a lost response, a second worker or a restarted controller finds the existing run instead
-// of creating another one.
-func (r *Reconciler) createPipelineRun(ctx context.Context, pj *prowjobsv1.ProwJob) (*pipelinev1.PipelineRun, error) {
+// createPipelineRun creates the job's run in its build cluster. The run is named after the
+// job, so a retry after a lost response, a second worker or a restarted controller finds the
+// existing run instead of creating another one.
+func (r *Reconciler) createPipelineRun(ctx context.Context, pj *prowjobsv1.ProwJob, cluster buildcluster.Client, runs buildcluster.PipelineRuns) (*pipelinev1.PipelineRun, error) {
 	want, err := resources.MakePipelineRun(pj, r.runOptions)
 	if err != nil {
 		return nil, permanent{err}
 	}
-	runs := r.pipelineClient.TektonV1().PipelineRuns(want.Namespace)
-	created, err := runs.Create(ctx, want, metav1.CreateOptions{})
+	if !cluster.Local() {
+		// The job does not exist in a remote cluster: an owner reference there would point
+		// at nothing, and the garbage collector would delete the run at once.
+		want.OwnerReferences = nil
+	}
+	created, err := runs.Client.Create(ctx, want, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		// Our informer has not seen it yet; read it from the apiserver.
-		return runs.Get(ctx, want.Name, metav1.GetOptions{})
+		return runs.Client.Get(ctx, want.Name, metav1.GetOptions{})
 	}
 	if err != nil {
 		return nil, err
 	}
-	logging.FromContext(ctx).Infow("Created PipelineRun", "pipelinerun", want.Namespace+"/"+want.Name)
+	logging.FromContext(ctx).Infow("Created PipelineRun", "pipelinerun", want.Namespace+"/"+want.Name, "cluster", cluster.Name())
 	r.warnScriptInjections(ctx, pj, &want.Spec)
 	return created, nil
 }
@@ -159,6 +172,11 @@ func (p permanent) Unwrap() error { return p.error }
 // namespace, forbidden) rather than a passing outage that a retry can fix.
 func isPermanent(err error) bool {
 	if _, ok := err.(permanent); ok {
+		return true
+	}
+	var unknown *buildcluster.UnknownClusterError
+	var namespace *buildcluster.NamespaceError
+	if errors.As(err, &unknown) || errors.As(err, &namespace) {
 		return true
 	}
 	return apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsForbidden(err) ||

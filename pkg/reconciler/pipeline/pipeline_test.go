@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"knative.dev/pkg/logging"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
+	"github.com/bosun-ci/bosun/pkg/buildcluster"
 )
 
 const (
@@ -190,15 +192,47 @@ func withoutLabel(key string) runOption {
 // testReconciler is a Reconciler over fakes, with the fakes at hand.
 type testReconciler struct {
 	*Reconciler
-	tekton *pipelinefake.Clientset
-	clock  *clocktesting.FakeClock
+	// tekton is the default (local) build cluster's apiserver; clusters holds them all.
+	tekton   *pipelinefake.Clientset
+	clusters fakeClusters
+	clock    *clocktesting.FakeClock
 }
 
-// newReconciler builds a Reconciler whose lister has seen the runs in seen and whose
-// apiserver holds the runs in stored; the two are independent, as an informer's cache and
-// the apiserver are. Creates through the fake are stamped with runCreated, as the apiserver
-// stamps creationTimestamp.
+// newReconciler builds a Reconciler whose default build cluster, the local one, has a
+// lister that has seen the runs in seen and an apiserver that holds the runs in stored; the
+// two are independent, as an informer's cache and the apiserver are. Creates through the
+// fake are stamped with runCreated, as the apiserver stamps creationTimestamp.
 func newReconciler(t *testing.T, seen, stored []*pipelinev1.PipelineRun) *testReconciler {
+	t.Helper()
+	local := newFakeCluster(t, buildcluster.DefaultCluster, true, seen, stored)
+	clusters := fakeClusters{local.name: local}
+	clk := clocktesting.NewFakeClock(clockNow)
+	return &testReconciler{
+		Reconciler: &Reconciler{
+			clusters: clusters,
+			clock:    clk,
+		},
+		tekton:   local.tekton,
+		clusters: clusters,
+		clock:    clk,
+	}
+}
+
+// fakeCluster is a build cluster over a fake clientset and a lister seeded by hand.
+type fakeCluster struct {
+	name   string
+	local  bool
+	tekton *pipelinefake.Clientset
+	lister pipelinelisters.PipelineRunLister
+	// namespaces are the job namespaces; nil means every namespace.
+	namespaces []string
+	// notSynced makes HasSynced false, as for an unreachable cluster.
+	notSynced bool
+}
+
+var _ buildcluster.Client = (*fakeCluster)(nil)
+
+func newFakeCluster(t *testing.T, name string, local bool, seen, stored []*pipelinev1.PipelineRun) *fakeCluster {
 	t.Helper()
 	indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	for _, pr := range seen {
@@ -219,16 +253,33 @@ func newReconciler(t *testing.T, seen, stored []*pipelinev1.PipelineRun) *testRe
 		}
 		return true, pr, nil
 	})
-	clk := clocktesting.NewFakeClock(clockNow)
-	return &testReconciler{
-		Reconciler: &Reconciler{
-			pipelineClient:    tekton,
-			pipelineRunLister: pipelinelisters.NewPipelineRunLister(indexer),
-			clock:             clk,
-		},
-		tekton: tekton,
-		clock:  clk,
+	return &fakeCluster{name: name, local: local, tekton: tekton, lister: pipelinelisters.NewPipelineRunLister(indexer)}
+}
+
+func (c *fakeCluster) Name() string    { return c.name }
+func (c *fakeCluster) Local() bool     { return c.local }
+func (c *fakeCluster) HasSynced() bool { return !c.notSynced }
+
+func (c *fakeCluster) PipelineRuns(namespace string) (buildcluster.PipelineRuns, error) {
+	if namespace == "" || (c.namespaces != nil && !slices.Contains(c.namespaces, namespace)) {
+		return buildcluster.PipelineRuns{}, &buildcluster.NamespaceError{Namespace: namespace, Watched: c.namespaces}
 	}
+	return buildcluster.PipelineRuns{Lister: c.lister.PipelineRuns(namespace), Client: c.tekton.TektonV1().PipelineRuns(namespace)}, nil
+}
+
+// fakeClusters are build clusters by name.
+type fakeClusters map[string]*fakeCluster
+
+func (f fakeClusters) Cluster(name string) (buildcluster.Client, error) {
+	if c, ok := f[buildcluster.NameOf(name)]; ok {
+		return c, nil
+	}
+	known := make([]string, 0, len(f))
+	for n := range f {
+		known = append(known, n)
+	}
+	slices.Sort(known)
+	return nil, &buildcluster.UnknownClusterError{Name: name, Known: known}
 }
 
 // failCreates makes every PipelineRun create fail with err.
