@@ -197,6 +197,9 @@ var valueSets = []struct {
 		if !d.Spec.Template.Spec.HostNetwork {
 			t.Error("hostNetwork not set")
 		}
+		if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxSurge == nil || ru.MaxSurge.IntValue() != 0 {
+			t.Errorf("hook rollout %+v: on the node's network a surge pod can never bind the ports", d.Spec.Strategy)
+		}
 		if objs["PodDisruptionBudget/bosun-local-node/bosun-hook"] != nil {
 			t.Error("a PodDisruptionBudget for a single hook would block node drains")
 		}

@@ -1,12 +1,32 @@
-package main
+/*
+Copyright 2026 The bosun Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllermanager
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/zap/zaptest"
+	"knative.dev/pkg/logging"
 	"knative.dev/pkg/system"
 
 	"github.com/bosun-ci/bosun/pkg/config"
@@ -82,5 +102,52 @@ func TestStringList(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string(nil), splitList(" , ")); diff != "" {
 		t.Errorf("splitList of blanks (-want, +got):\n%s", diff)
+	}
+}
+
+// unreachableKubeconfig is a kubeconfig that loads, for a cluster RunBinary must not reach.
+const unreachableKubeconfig = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+users: [{name: u, user: {}}]
+current-context: c
+`
+
+// TestRunBinaryErrors checks that RunBinary returns bad settings and files as errors,
+// before it starts anything.
+func TestRunBinaryErrors(t *testing.T) {
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(unreachableKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badConfig := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(badConfig, []byte("prowjob_namespace: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "too many buckets", args: []string{"--kubeconfig", kubeconfig, "--leader-elect", "--leader-elect-buckets", "4294967296"}, want: "invalid controller options: --leader-elect-buckets 4294967296"},
+		{name: "no kubeconfig", args: []string{"--kubeconfig", filepath.Join(dir, "missing")}, want: "failed to load the kubeconfig: "},
+		{name: "bad config", args: []string{"--kubeconfig", kubeconfig, "--config-path", badConfig}, want: "invalid config: "},
+		{name: "bad GitHub flags", args: []string{"--kubeconfig", kubeconfig, "--github-endpoint", "ftp://ghe"}, want: "invalid GitHub flags: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("controller", flag.ContinueOnError)
+			var o BinaryOptions
+			o.AddFlags(fs)
+			if err := fs.Parse(append(tc.args, "--metrics-addr=", "--probes-addr=")); err != nil {
+				t.Fatal(err)
+			}
+			ctx := logging.WithLogger(context.Background(), zaptest.NewLogger(t).Sugar())
+			err := RunBinary(ctx, o)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("RunBinary(%q) = %v, want an error starting %q", tc.args, err, tc.want)
+			}
+		})
 	}
 }
