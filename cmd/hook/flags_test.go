@@ -18,11 +18,10 @@ package main
 
 import (
 	"flag"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/bosun-ci/bosun/pkg/hook"
+	"github.com/bosun-ci/bosun/test/flagdoc"
 )
 
 // TestFlagsDocumented keeps docs/flags.md in step with the flags main registers.
@@ -32,71 +31,5 @@ func TestFlagsDocumented(t *testing.T) {
 	fs := flag.NewFlagSet("hook", flag.ContinueOnError)
 	var opts hook.RunOptions
 	opts.AddFlags(fs)
-	checkFlagsDocumented(t, fs, "cmd/hook")
-}
-
-// flagsDoc is the document every flag of every binary must be listed in.
-const flagsDoc = "../../docs/flags.md"
-
-// docRow is a flag's row in flagsDoc: | `--name` | `default` | description |.
-type docRow struct {
-	name, defaultCell string
-}
-
-// documentedFlags returns the rows of the table under the heading "## <section>".
-func documentedFlags(t *testing.T, section string) map[string]docRow {
-	t.Helper()
-	data, err := os.ReadFile(flagsDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := map[string]docRow{}
-	in, found := false, false
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "## ") {
-			in = strings.TrimSpace(strings.TrimPrefix(line, "## ")) == section
-			found = found || in
-			continue
-		}
-		if !in || !strings.HasPrefix(line, "| `--") {
-			continue
-		}
-		cells := strings.Split(line, "|")
-		if len(cells) < 4 {
-			t.Errorf("%s: row %q has fewer than three cells", flagsDoc, line)
-			continue
-		}
-		name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(cells[1]), "`--"), "`")
-		rows[name] = docRow{name: name, defaultCell: strings.TrimSpace(cells[2])}
-	}
-	if !found {
-		t.Fatalf("%s has no section %q", flagsDoc, "## "+section)
-	}
-	return rows
-}
-
-// checkFlagsDocumented fails naming every flag of fs that section of flagsDoc misses or
-// gives another default, and every row of that section that is not a flag of fs. A
-// default is written in backticks, and the empty string as `""`.
-func checkFlagsDocumented(t *testing.T, fs *flag.FlagSet, section string) {
-	t.Helper()
-	rows := documentedFlags(t, section)
-	fs.VisitAll(func(f *flag.Flag) {
-		row, ok := rows[f.Name]
-		if !ok {
-			t.Errorf("flag --%s is not in the %s table of %s", f.Name, section, flagsDoc)
-			return
-		}
-		delete(rows, f.Name)
-		want := f.DefValue
-		if want == "" {
-			want = `""`
-		}
-		if want = "`" + want + "`"; row.defaultCell != want {
-			t.Errorf("%s gives --%s the default %s; it is %s", flagsDoc, f.Name, row.defaultCell, want)
-		}
-	})
-	for name := range rows {
-		t.Errorf("%s lists --%s under %s, which has no such flag", flagsDoc, name, section)
-	}
+	flagdoc.Check(t, fs, "../../docs/flags.md", "cmd/hook")
 }
