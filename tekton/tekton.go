@@ -9,3 +9,9 @@ import _ "embed"
 //
 //go:embed git-clone.yaml
 var GitCloneTask []byte
+
+// CheckconfigTask is checkconfig.yaml: the bosun-checkconfig Task that validates a config
+// repository as a presubmit.
+//
+//go:embed checkconfig.yaml
+var CheckconfigTask []byte

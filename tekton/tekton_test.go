@@ -336,3 +336,21 @@ func TestGitCloneScript(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckconfigTaskIsValid(t *testing.T) {
+	var task pipelinev1.Task
+	if err := yaml.UnmarshalStrict(tekton.CheckconfigTask, &task); err != nil {
+		t.Fatalf("decode checkconfig.yaml: %v", err)
+	}
+	if task.APIVersion != "tekton.dev/v1" || task.Kind != "Task" || task.Name != "bosun-checkconfig" {
+		t.Errorf("checkconfig.yaml is a %s %s %q, want the tekton.dev/v1 Task bosun-checkconfig", task.APIVersion, task.Kind, task.Name)
+	}
+	ctx := context.Background()
+	task.SetDefaults(ctx)
+	if err := task.Validate(ctx); err != nil {
+		t.Errorf("Task.Validate() = %v", err)
+	}
+	if len(task.Spec.Steps) != 1 || len(task.Spec.Steps[0].Command) == 0 {
+		t.Fatalf("steps %+v: want one step with a command (the local node cannot ask a registry for an entrypoint)", task.Spec.Steps)
+	}
+}
