@@ -1,10 +1,12 @@
 package plugins
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -14,17 +16,55 @@ import (
 )
 
 // Configuration is plugins.yaml: which plugins run where, and the settings of those that
-// have any. Keys and layout follow Prow's plugins.yaml.
+// have any. Keys and layout follow Prow's plugins.yaml, which loads unchanged: sections of
+// plugins bosun does not have, settings it does not act on and Prow plugins it lacks are
+// warnings (see Warnings), not errors.
 type Configuration struct {
 	// Plugins maps "org" or "org/repo" to the plugins enabled there; a repository gets the
-	// union of its org's and its own.
-	Plugins map[string][]string `json:"plugins,omitempty"`
+	// union of its org's (unless the org excludes it) and its own.
+	Plugins map[string]OrgPlugins `json:"plugins,omitempty"`
 	// Triggers configures the trigger plugin per org or repository.
 	Triggers []Trigger `json:"triggers,omitempty"`
 	// Lgtm configures the lgtm plugin per org or repository.
 	Lgtm []Lgtm `json:"lgtm,omitempty"`
 	// Label configures the label plugin.
 	Label Label `json:"label,omitempty"`
+	// Approve is Prow's approve section. It is checked, but bosun's approve plugin reads
+	// none of it.
+	Approve []Approve `json:"approve,omitempty"`
+	// Help is Prow's help section (its /help plugin's help-wanted guidelines). It is
+	// checked, but bosun's help plugin, which lists the commands, reads none of it.
+	Help ProwHelp `json:"help,omitempty"`
+
+	// warnings are what the file holds that bosun accepts but does not act on.
+	warnings []string
+}
+
+// Warnings returns what plugins.yaml holds that bosun accepts but does not act on: sections
+// and settings of Prow's that bosun ignores, and Prow plugins it does not have, one line
+// per kind of problem, each naming the file.
+func (c *Configuration) Warnings() []string {
+	if c == nil {
+		return nil
+	}
+	return c.warnings
+}
+
+// Approve is one entry of Prow's approve section.
+type Approve struct {
+	Repos               []string `json:"repos,omitempty"`
+	IssueRequired       bool     `json:"issue_required,omitempty" bosun:"ignored"`
+	RequireSelfApproval *bool    `json:"require_self_approval,omitempty" bosun:"ignored"`
+	LgtmActsAsApprove   bool     `json:"lgtm_acts_as_approve,omitempty" bosun:"ignored"`
+	IgnoreReviewState   *bool    `json:"ignore_review_state,omitempty" bosun:"ignored"`
+	CommandHelpLink     string   `json:"commandHelpLink,omitempty" bosun:"ignored"`
+	PrProcessLink       string   `json:"pr_process_link,omitempty" bosun:"ignored"`
+}
+
+// ProwHelp is Prow's help section.
+type ProwHelp struct {
+	HelpGuidelinesURL     string `json:"help_guidelines_url,omitempty" bosun:"ignored"`
+	HelpGuidelinesSummary string `json:"help_guidelines_summary,omitempty" bosun:"ignored"`
 }
 
 // Lgtm holds the lgtm plugin's settings for a set of repositories.
@@ -35,6 +75,10 @@ type Lgtm struct {
 	// RetainLabelOnPush keeps the lgtm label when new commits are pushed to a pull request.
 	// By default a push removes it, so reviewers look again at what changed.
 	RetainLabelOnPush bool `json:"retain_label_on_push,omitempty"`
+	// Prow's settings bosun accepts but does not act on.
+	ReviewActsAsLgtm bool   `json:"review_acts_as_lgtm,omitempty" bosun:"ignored"`
+	StoreTreeHash    bool   `json:"store_tree_hash,omitempty" bosun:"ignored"`
+	StickyLgtmTeam   string `json:"trusted_team_for_sticky_lgtm,omitempty" bosun:"ignored"`
 }
 
 // Label holds the label plugin's settings.
@@ -61,7 +105,7 @@ type RestrictedLabel struct {
 	AllowedUsers []string `json:"allowed_users,omitempty"`
 	// AssignOn is accepted for compatibility with Prow's plugins.yaml, where it assigns the
 	// allowed users when one of these labels is added; bosun does not act on it.
-	AssignOn []AssignOnLabel `json:"assign_on,omitempty"`
+	AssignOn []AssignOnLabel `json:"assign_on,omitempty" bosun:"ignored"`
 }
 
 // AssignOnLabel is one entry of RestrictedLabel.AssignOn.
@@ -82,9 +126,16 @@ type Trigger struct {
 	TrustedOrg string `json:"trusted_org,omitempty"`
 	// OnlyOrgMembers stops trusting repository collaborators who are not org members.
 	OnlyOrgMembers bool `json:"only_org_members,omitempty"`
+	// Prow's settings bosun accepts but does not act on.
+	JoinOrgURL             string `json:"join_org_url,omitempty" bosun:"ignored"`
+	IgnoreOkToTest         bool   `json:"ignore_ok_to_test,omitempty" bosun:"ignored"`
+	ElideSkippedContexts   bool   `json:"elide_skipped_contexts,omitempty" bosun:"ignored"`
+	TriggerGitHubWorkflows bool   `json:"trigger_github_workflows,omitempty" bosun:"ignored"`
+	OrgInvite              any    `json:"org_invite,omitempty" bosun:"ignored"`
 }
 
-// LoadConfiguration reads and validates plugins.yaml against the plugins in reg.
+// LoadConfiguration reads and validates plugins.yaml against the plugins in reg. What the
+// file holds that bosun accepts but does not act on is in the result's Warnings.
 func LoadConfiguration(path string, reg *Registry) (*Configuration, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -93,29 +144,124 @@ func LoadConfiguration(path string, reg *Registry) (*Configuration, error) {
 	return ParseConfiguration(path, data, reg)
 }
 
-// ParseConfiguration parses plugins.yaml content; name is used in errors.
+// ParseConfiguration parses plugins.yaml content; name is used in errors and warnings.
+// Errors name the file and, where the key can be found, its line.
 func ParseConfiguration(name string, data []byte, reg *Registry) (*Configuration, error) {
-	var c Configuration
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+	// sigs.k8s.io/yaml converts with YAML 1.1 rules, as Prow does, and rejects duplicate keys.
+	jsonData, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(jsonData, &top); err != nil {
+		return nil, fmt.Errorf("%s: the file must be a mapping of sections: %w", name, err)
+	}
+	tree, err := parseTree(name, data)
+	if err != nil {
+		return nil, err
+	}
 	var errs []error
-	for where, names := range c.Plugins {
-		if !isOrgOrRepo(where) {
-			errs = append(errs, fmt.Errorf("%s: plugins: %q is neither an org nor org/repo", name, where))
-		}
-		for _, n := range names {
-			if _, ok := reg.Get(n); !ok {
-				errs = append(errs, fmt.Errorf("%s: plugins: %s: unknown plugin %q (known: %s)", name, where, n, strings.Join(reg.Names(), ", ")))
-			}
+	var ignored []string
+	known := slices.Concat(decodedSections, ignoredSections)
+	slices.Sort(known)
+	for _, key := range slices.Sorted(maps.Keys(top)) {
+		switch {
+		case slices.Contains(decodedSections, key):
+		case slices.Contains(ignoredSections, key):
+			ignored = append(ignored, key)
+		default:
+			errs = append(errs, fmt.Errorf("%s: unknown field %q%s", tree.at(tree.key(key)), key, didYouMean(key, known)))
 		}
 	}
+	// The sections bosun decodes are checked key by key against the node tree below, so
+	// the decode itself can skip the others. It converts each value for its target type, as
+	// Prow does, so that a label named "y" stays a string.
+	var c Configuration
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	fields := jsonFields(reflect.TypeOf(c))
+	for _, key := range decodedSections {
+		if _, value := tree.lookup(key); value != nil {
+			errs = append(errs, tree.checkKeys(value, fields[key].Type, key)...)
+		}
+	}
+	errs = append(errs, c.validatePlugins(tree, reg)...)
 	errs = append(errs, c.validateLgtm(name)...)
 	errs = append(errs, c.Label.validate(name)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if len(ignored) > 0 {
+		places := make([]string, len(ignored))
+		for i, key := range ignored {
+			places[i] = key
+			if k := tree.key(key); k != nil {
+				places[i] = fmt.Sprintf("%s (line %d)", key, k.Line)
+			}
+		}
+		c.warnings = append(c.warnings, fmt.Sprintf("%s: sections bosun has no plugin or feature for, ignored: %s", name, strings.Join(places, ", ")))
+	}
+	v := reflect.ValueOf(c)
+	for _, key := range decodedSections {
+		if unused := ignoredFields(v.FieldByIndex(fields[key].Index)); len(unused) > 0 {
+			c.warnings = append(c.warnings, fmt.Sprintf("%s: %s: Prow settings bosun accepts but does not act on: %s", tree.at(tree.key(key)), key, strings.Join(unused, ", ")))
+		}
+	}
 	return &c, nil
+}
+
+// validatePlugins checks the plugins section: keys of the shape of an org or org/repo,
+// excluded_repos only on orgs and naming their repositories, and plugin names bosun has. A
+// Prow plugin bosun lacks is a warning (one for the file); any other name is an error.
+func (c *Configuration) validatePlugins(tree *fileTree, reg *Registry) []error {
+	var errs []error
+	known := reg.Names()
+	candidates := slices.Concat(known, prowPlugins)
+	missing := map[string][]string{}
+	var hosts []string
+	for _, where := range slices.Sorted(maps.Keys(c.Plugins)) {
+		op := c.Plugins[where]
+		at := tree.at(tree.key("plugins", where))
+		if strings.HasPrefix(where, "https://") || strings.HasPrefix(where, "http://") {
+			// Prow keys Gerrit repositories by URL; bosun serves GitHub only.
+			hosts = append(hosts, where)
+			continue
+		}
+		if !isOrgOrRepo(where) {
+			errs = append(errs, fmt.Errorf("%s: plugins: %q is neither an org nor org/repo", at, where))
+		}
+		if len(op.ExcludedRepos) > 0 && strings.Contains(where, "/") {
+			errs = append(errs, fmt.Errorf("%s: plugins: %s: excluded_repos applies to an org's plugins, and %q is a repository", at, where, where))
+		}
+		for _, e := range op.ExcludedRepos {
+			org, repo, hasOrg := strings.Cut(e, "/")
+			if e == "" || strings.Contains(repo, "/") || (hasOrg && (!strings.EqualFold(org, where) || repo == "")) {
+				errs = append(errs, fmt.Errorf("%s: plugins: %s: excluded_repos: %q is not a repository of %s (write it without the org, as Prow does)", at, where, e, where))
+			}
+		}
+		for i, n := range op.Plugins {
+			if _, ok := reg.Get(n); ok {
+				continue
+			}
+			if slices.Contains(prowPlugins, n) {
+				missing[n] = append(missing[n], where)
+				continue
+			}
+			errs = append(errs, fmt.Errorf("%s: plugins: %s: unknown plugin %q%s (known: %s)", tree.at(tree.pluginNode(where, i)), where, n, didYouMean(n, candidates), strings.Join(known, ", ")))
+		}
+	}
+	if len(missing) > 0 {
+		var parts []string
+		for _, n := range slices.Sorted(maps.Keys(missing)) {
+			parts = append(parts, fmt.Sprintf("%s (%s)", n, placesList(missing[n])))
+		}
+		c.warnings = append(c.warnings, fmt.Sprintf("%s: plugins: Prow plugins bosun does not have are enabled and will not run: %s", tree.name, strings.Join(parts, "; ")))
+	}
+	if len(hosts) > 0 {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s: plugins: entries for repositories named by URL (Prow's Gerrit repositories) are ignored, since bosun serves GitHub: %s", tree.name, placesList(hosts)))
+	}
+	return errs
 }
 
 // isOrgOrRepo reports whether s has the shape of "org" or "org/repo".
@@ -219,19 +365,26 @@ func checkLabelName(label string) error {
 	return nil
 }
 
-// EnabledFor returns the plugins enabled for org/repo.
+// EnabledFor returns the plugins enabled for org/repo: its org's, unless the org's
+// excluded_repos names it, then its own, without duplicates. The names are the file's, so
+// they may include Prow plugins bosun does not have (a warning at load); callers look each
+// one up in the registry.
 func (c *Configuration) EnabledFor(org, repo string) []string {
 	if c == nil {
 		return nil
 	}
 	var names []string
-	for _, key := range []string{org, org + "/" + repo} {
-		for _, n := range c.Plugins[key] {
+	add := func(ns []string) {
+		for _, n := range ns {
 			if !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}
 	}
+	if o := c.Plugins[org]; !o.excludes(org, repo) {
+		add(o.Plugins)
+	}
+	add(c.Plugins[org+"/"+repo].Plugins)
 	return names
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
@@ -25,7 +26,7 @@ label:
 		},
 		Label: plugins.Label{AdditionalLabels: []string{"tide/merge-method-squash", "needs-rebase"}},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(plugins.Configuration{})); diff != "" {
 		t.Errorf("ParseConfiguration() (-want, +got):\n%s", diff)
 	}
 }
@@ -48,9 +49,9 @@ func TestParseChatOpsSectionErrors(t *testing.T) {
 		yaml:      "lgtm:\n- repos: [acme]\n- repos: [other, Acme]\n",
 		wantInErr: []string{`lgtm[1]: "Acme" is already configured by lgtm[0]`},
 	}, {
-		name:      "unknown lgtm field (Prow's sticky options are not supported)",
-		yaml:      "lgtm:\n- repos: [acme]\n  store_tree_hash: true\n",
-		wantInErr: []string{"store_tree_hash"},
+		name:      "misspelled lgtm field",
+		yaml:      "lgtm:\n- repos: [acme]\n  store_tree_hsh: true\n",
+		wantInErr: []string{`plugins.yaml:3: unknown field "lgtm[0].store_tree_hsh" (did you mean "store_tree_hash"?)`},
 	}, {
 		name:      "additional label with a space",
 		yaml:      "label:\n  additional_labels: ['good first issue']\n",

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
@@ -55,9 +56,9 @@ triggers:
   only_org_members: true
 `,
 		want: &plugins.Configuration{
-			Plugins: map[string][]string{
-				"acme":         {"trigger"},
-				"acme/widgets": {"hold"},
+			Plugins: map[string]plugins.OrgPlugins{
+				"acme":         {Plugins: []string{"trigger"}},
+				"acme/widgets": {Plugins: []string{"hold"}},
 			},
 			Triggers: []plugins.Trigger{{
 				Repos:          []string{"acme"},
@@ -70,7 +71,7 @@ triggers:
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := mustParse(t, tc.yaml, newRegistry(t, "hold", "trigger"))
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreUnexported(plugins.Configuration{})); diff != "" {
 				t.Errorf("ParseConfiguration() (-want, +got):\n%s", diff)
 			}
 		})
@@ -84,21 +85,21 @@ func TestParseConfigurationErrors(t *testing.T) {
 		// wantInErr are substrings the error must contain.
 		wantInErr []string
 	}{{
-		name:      "unknown plugin names the known ones",
-		yaml:      "plugins:\n  acme/widgets:\n  - trigger\n  - lgtm\n",
-		wantInErr: []string{"plugins.yaml", "acme/widgets", `unknown plugin "lgtm"`, "known: hold, trigger"},
+		name:      "unknown plugin names the known ones and the closest",
+		yaml:      "plugins:\n  acme/widgets:\n  - trigger\n  - lgmt\n",
+		wantInErr: []string{"plugins.yaml:4: plugins: acme/widgets", `unknown plugin "lgmt" (did you mean "lgtm"?)`, "known: hold, trigger"},
 	}, {
-		name:      "unknown top-level field",
-		yaml:      "plugins:\n  acme:\n  - trigger\nexternal_plugins: {}\n",
-		wantInErr: []string{"plugins.yaml", "external_plugins"},
+		name:      "unknown top-level section",
+		yaml:      "plugins:\n  acme:\n  - trigger\nexternal_plugin: {}\n",
+		wantInErr: []string{`plugins.yaml:4: unknown field "external_plugin" (did you mean "external_plugins"?)`},
 	}, {
-		name:      "unknown trigger field",
-		yaml:      "triggers:\n- repos: [acme]\n  join_org_url: https://example.com\n",
-		wantInErr: []string{"plugins.yaml", "join_org_url"},
+		name:      "misspelled trigger field",
+		yaml:      "triggers:\n- repos: [acme]\n  join_org_ur: https://example.com\n",
+		wantInErr: []string{`plugins.yaml:3: unknown field "triggers[0].join_org_ur" (did you mean "join_org_url"?)`},
 	}, {
 		name:      "misspelled field",
 		yaml:      "plugin:\n  acme:\n  - trigger\n",
-		wantInErr: []string{"plugins.yaml", "plugin"},
+		wantInErr: []string{`plugins.yaml:1: unknown field "plugin" (did you mean "plugins"?)`},
 	}, {
 		name:      "key with too many slashes",
 		yaml:      "plugins:\n  acme/widgets/extra:\n  - trigger\n",
@@ -113,8 +114,8 @@ func TestParseConfigurationErrors(t *testing.T) {
 		wantInErr: []string{`"acme/" is neither an org nor org/repo`},
 	}, {
 		name:      "all problems are reported",
-		yaml:      "plugins:\n  acme:\n  - lgtm\n  a/b/c:\n  - approve\n",
-		wantInErr: []string{`unknown plugin "lgtm"`, `unknown plugin "approve"`, `"a/b/c" is neither an org nor org/repo`},
+		yaml:      "plugins:\n  acme:\n  - lgmt\n  a/b/c:\n  - aprove\n",
+		wantInErr: []string{`unknown plugin "lgmt"`, `unknown plugin "aprove"`, `"a/b/c" is neither an org nor org/repo`},
 	}, {
 		name:      "not YAML",
 		yaml:      "plugins: [",
