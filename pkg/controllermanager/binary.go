@@ -28,14 +28,16 @@ import (
 	"knative.dev/pkg/logging"
 
 	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/configagent"
 	"github.com/bosun-ci/bosun/pkg/github"
 )
 
 // RunBinary is the controller process. It loads the kubeconfig and, if o.ConfigPath is
-// set, the config. It resolves the ProwJob namespace and, with o.LeaderElect, the Leases'
-// namespace. It builds the GitHub client when the GitHub flags carry credentials; without
-// them, status reporting is off. Then it serves the metrics on o.MetricsAddr and runs Run.
-// It logs through logging.FromContext(ctx).
+// set, the config, which it then reloads whenever its files change (pkg/configagent: an
+// invalid reload is refused and the last good config stays). It resolves the ProwJob
+// namespace and, with o.LeaderElect, the Leases' namespace. It builds the GitHub client when
+// the GitHub flags carry credentials; without them, status reporting is off. Then it serves
+// the metrics on o.MetricsAddr and runs Run. It logs through logging.FromContext(ctx).
 //
 // RunBinary runs until ctx is done, and stops the metrics server before it returns. It
 // returns an error if the settings are invalid, a file cannot be loaded or the controllers
@@ -73,15 +75,22 @@ func RunBinary(ctx context.Context, o BinaryOptions) error {
 		}
 	}
 	var cfgFile *config.Config
+	var agent *configagent.Agent
 	if o.ConfigPath != "" {
-		c, err := config.Load(o.ConfigPath, o.JobConfigPath)
+		// The agent reloads the config when its files change; the reconcilers and loops
+		// read it through opts.Config at each pass, tekton settings included, so the
+		// Options' CloneTask, DefaultPipelineTimeout and CancelStatus stay unset here.
+		agent, err = configagent.New(configagent.Options{
+			ConfigPath:    o.ConfigPath,
+			JobConfigPath: o.JobConfigPath,
+			Logger:        logger.Named("config"),
+			Registerer:    reg,
+		})
 		if err != nil {
-			return fmt.Errorf("invalid config: %w", err)
+			return err
 		}
-		opts.CloneTask, opts.DefaultPipelineTimeout = c.Tekton.CloneTask, c.Tekton.DefaultTimeoutDuration()
-		opts.CancelStatus = c.Tekton.CancelStatus
-		opts.Config = func() *config.Config { return c }
-		cfgFile = c
+		opts.Config = agent.Config
+		cfgFile = agent.Config()
 	}
 	opts.ProwJobNamespace = prowJobNamespace(o.ProwJobNamespace, cfgFile)
 
@@ -113,6 +122,18 @@ func RunBinary(ctx context.Context, o BinaryOptions) error {
 			}
 		}()
 		defer metrics.Close()
+	}
+	if agent != nil {
+		agentCtx, stopAgent := context.WithCancel(ctx)
+		agentDone := make(chan struct{})
+		go func() {
+			defer close(agentDone)
+			_ = agent.Run(agentCtx) // It logs its own troubles and returns when ctx ends.
+		}()
+		defer func() {
+			stopAgent()
+			<-agentDone
+		}()
 	}
 	if err := Run(ctx, cfg, opts); err != nil {
 		return fmt.Errorf("the controllers stopped: %w", err)

@@ -37,16 +37,20 @@ type Options struct {
 	// PipelineWorkers and ReporterWorkers size the two work queues.
 	PipelineWorkers int
 	ReporterWorkers int
-	// CloneTask and DefaultPipelineTimeout shape the PipelineRuns (config.yaml's tekton
-	// section): the Task clone placeholders become, and the timeout of runs whose job sets
-	// none. Empty and zero leave bosun's and Tekton's defaults.
+	// CloneTask and DefaultPipelineTimeout shape the PipelineRuns: the Task clone
+	// placeholders become, and the timeout of runs whose job sets none. CancelStatus is the
+	// spec.status aborted jobs' runs get. Set, each overrides config.yaml's tekton setting
+	// (Config's, read at each reconcile); unset in both, bosun's and Tekton's defaults apply
+	// (CancelledRunFinally for CancelStatus). cmd/controller leaves them unset, so that a
+	// reloaded config takes effect.
 	CloneTask              string
 	DefaultPipelineTimeout time.Duration
-	// CancelStatus is the spec.status aborted jobs' runs get; empty means CancelledRunFinally.
-	CancelStatus pipelinev1.PipelineRunSpecStatus
+	CancelStatus           pipelinev1.PipelineRunSpecStatus
 	// Config, when set, runs the loops that read the config as they go: horologium
-	// (periodics) and the sinker (garbage collection), and gives the pipeline reconciler the
-	// repositories' concurrency limits; nil leaves the loops off and caps no repository.
+	// (periodics) and the sinker (garbage collection), and gives the pipeline reconciler its
+	// tekton settings and the repositories' concurrency limits, read at each reconcile; nil
+	// leaves the loops off and caps no repository. cmd/controller passes a reloading
+	// config (pkg/configagent).
 	Config config.Getter
 	// PeriodicInterval is how often periodics are checked; zero means horologium's default.
 	PeriodicInterval time.Duration

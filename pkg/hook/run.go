@@ -36,6 +36,7 @@ import (
 
 	prowjobclientset "github.com/bosun-ci/bosun/pkg/client/clientset/versioned"
 	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/configagent"
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 	"github.com/bosun-ci/bosun/pkg/probes"
@@ -51,6 +52,10 @@ const drainTimeout = 10 * time.Second
 // o.MetricsAddr and the probes on o.ProbesAddr, with the resync of open pull requests
 // beside them if the config enables it. It logs through logging.FromContext(ctx).
 //
+// The config and the plugin config are reloaded when their files change (pkg/configagent):
+// a reload that is invalid is refused, logged and counted (bosun_config_reloads_total), and
+// the hook goes on with the last good configs, so the readiness check "config" stays green.
+//
 // Run serves until ctx is done. Then /readyz answers 503, the webhook server stops taking
 // connections and lets the deliveries in flight finish, the resync pass in progress ends,
 // and the metrics and probe servers stop last. It returns nil after a clean shutdown and
@@ -62,20 +67,29 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	logger := logging.FromContext(ctx)
 
-	cfg, err := config.Load(o.ConfigPath, o.JobConfigPath)
+	reg := prometheus.NewRegistry()
+	// The agent loads both configs now, failing Run if they are invalid, and reloads them
+	// when their files change (it runs beside the servers below); every reader goes through
+	// its getters, so a reload reaches the next delivery. What is read once here, such as
+	// the ProwJob namespace and whether the resync runs, needs a restart to change.
+	agent, err := configagent.New(configagent.Options{
+		ConfigPath:       o.ConfigPath,
+		JobConfigPath:    o.JobConfigPath,
+		PluginConfigPath: o.PluginConfigPath,
+		PluginRegistry:   plugins.Default,
+		Logger:           logger.Named("config"),
+		Registerer:       reg,
+	})
 	if err != nil {
-		return fmt.Errorf("invalid config: %w", err)
-	}
-	pluginCfg, err := plugins.LoadConfiguration(o.PluginConfigPath, plugins.Default)
-	if err != nil {
-		return fmt.Errorf("invalid plugin config: %w", err)
+		return err
 	}
 	secret, err := readWebhookSecret(o.HMACSecretFile)
 	if err != nil {
 		return err
 	}
-	getConfig := func() *config.Config { return cfg }
-	getPluginConfig := func() *plugins.Configuration { return pluginCfg }
+	var getConfig config.Getter = agent.Config
+	getPluginConfig := agent.Plugins
+	cfg := getConfig()
 
 	restCfg, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
 	if err != nil {
@@ -94,7 +108,6 @@ func Run(ctx context.Context, o RunOptions) error {
 		return fmt.Errorf("failed to build the ProwJob client of the readiness check: %w", err)
 	}
 
-	reg := prometheus.NewRegistry()
 	ghOpts, err := o.GitHub.Options()
 	if err != nil {
 		return fmt.Errorf("invalid GitHub flags: %w", err)
@@ -191,6 +204,8 @@ func Run(ctx context.Context, o RunOptions) error {
 		defer stopAux()
 		return serveHTTP(serveCtx, "webhook", hookServer)
 	})
+	// The agent stops with the servers; a reload in progress when they do is of no use.
+	g.Go(func() error { return agent.Run(serveCtx) })
 	if resyncer != nil {
 		// A pass in progress ends with serveCtx; waiting for it keeps its last log lines.
 		g.Go(func() error {

@@ -41,10 +41,7 @@ func (r *Reconciler) cancelRun(ctx context.Context, pj *prowjobsv1.ProwJob) erro
 	if pr.Labels[prowjobsv1.ProwJobIDLabel] != pj.Name || pr.IsDone() || isCancelling(pr.Spec.Status) {
 		return nil
 	}
-	status := r.cancelStatus
-	if status == "" {
-		status = DefaultCancelStatus
-	}
+	status := r.settings().cancelStatus
 	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"status": status}})
 	if err != nil {
 		return fmt.Errorf("encode cancel patch: %w", err)

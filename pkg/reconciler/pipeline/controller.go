@@ -35,16 +35,19 @@ type Options struct {
 	// apiserver round trips, so a handful of workers keeps up with bursts of webhooks.
 	Workers int
 	// CancelStatus is the spec.status aborted jobs' runs get: CancelledRunFinally (the
-	// default), Cancelled or StoppedRunFinally.
+	// default), Cancelled or StoppedRunFinally. Set, it overrides Config's
+	// tekton.cancel_status.
 	CancelStatus pipelinev1.PipelineRunSpecStatus
 	// CloneTask is the Task that PROW_IMPLICIT_GIT_REF and PROW_EXTRA_GIT_REF_<n> pipeline
-	// tasks become; empty means bosun-git-clone (tekton/git-clone.yaml).
+	// tasks become. Set, it overrides Config's tekton.clone_task; empty in both means
+	// bosun-git-clone (tekton/git-clone.yaml).
 	CloneTask string
-	// DefaultTimeout is the pipeline timeout of runs whose job sets none; zero leaves it to
-	// Tekton.
+	// DefaultTimeout is the pipeline timeout of runs whose job sets none. Set, it overrides
+	// Config's tekton.default_timeout; zero in both leaves it to Tekton.
 	DefaultTimeout time.Duration
-	// Config, when set, gives the repositories' concurrency limits (tekton's
-	// max_concurrency_per_repo), read at each reconcile; nil caps no repository. Jobs' own
+	// Config, when set, gives the tekton settings the fields above leave unset and the
+	// repositories' concurrency limits (max_concurrency_per_repo), read at each reconcile,
+	// so that a reloaded config applies to the next job; nil caps no repository. Jobs' own
 	// max_concurrency comes from their spec either way.
 	Config config.Getter
 	// Clusters are where the PipelineRuns run: the job's spec.cluster names one, in whose
@@ -81,6 +84,7 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 				clock:        clk,
 				cancelStatus: opts.CancelStatus,
 				runOptions:   resources.Options{CloneTask: opts.CloneTask, DefaultTimeout: opts.DefaultTimeout},
+				config:       opts.Config,
 				repoMax:      repoMax,
 				claims: &claimer{
 					configMaps: kubeclient.Get(ctx).CoreV1().ConfigMaps,

@@ -15,6 +15,7 @@ import (
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/buildcluster"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
+	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
 )
 
@@ -23,10 +24,13 @@ type Reconciler struct {
 	// clusters are the build clusters the runs go to (clusters.go).
 	clusters buildcluster.Clusters
 	clock    clock.PassiveClock
-	// cancelStatus is the spec.status an aborted job's run gets.
+	// cancelStatus is the spec.status an aborted job's run gets, and runOptions shape
+	// every PipelineRun (the clone Task and the default timeout): when set, they win over
+	// config's tekton settings, which are read at each reconcile (settings.go).
 	cancelStatus pipelinev1.PipelineRunSpecStatus
-	// runOptions shape every PipelineRun: the clone Task and the default timeout.
-	runOptions resources.Options
+	runOptions   resources.Options
+	// config is the current config; nil means the tekton settings are the fields above.
+	config config.Getter
 	// repoMax gives the max_concurrency_per_repo of a repository; nil means no repository
 	// is capped.
 	repoMax repoLimits
@@ -141,7 +145,7 @@ func observedAt(pr *pipelinev1.PipelineRun, now metav1.Time) metav1.Time {
 // job, so a retry after a lost response, a second worker or a restarted controller finds the
 // existing run instead of creating another one.
 func (r *Reconciler) createPipelineRun(ctx context.Context, pj *prowjobsv1.ProwJob, cluster buildcluster.Client, runs buildcluster.PipelineRuns) (*pipelinev1.PipelineRun, error) {
-	want, err := resources.MakePipelineRun(pj, r.runOptions)
+	want, err := resources.MakePipelineRun(pj, r.settings().run)
 	if err != nil {
 		return nil, permanent{err}
 	}
