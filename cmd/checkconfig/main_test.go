@@ -11,7 +11,7 @@ import (
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("periodics:\n- name: nightly\n  cron: nope\n"), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte("periodics:\n- name: nightly\n  agent: tekton-pipeline\n  cron: nope\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A presubmit whose script runs the pull request's title: bosun runs it, with a warning.
@@ -34,6 +34,10 @@ func TestRun(t *testing.T) {
 	}
 	unsafeWarning := "warning: " + unsafe + `:4: presubmit "unit" (acme/widgets): pipeline_run_spec: task build step compile: ` +
 		`script uses $(params.PULL_TITLE), which the pull request's author controls; pass it as an env var`
+	typo := filepath.Join(dir, "typo.yaml")
+	if err := os.WriteFile(typo, []byte("deck: {}\npresubmits:\n  acme/widgets:\n  - always_rn: true\n    name: unit\n    pipeline_run_spec: {pipelineRef: {name: p}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -49,7 +53,7 @@ func TestRun(t *testing.T) {
 		name:       "invalid config",
 		args:       []string{"--config-path", bad},
 		wantCode:   1,
-		wantStderr: []string{bad + `:3: periodic "nightly": cron: `, bad + `:2: periodic "nightly": pipeline_run_spec: `},
+		wantStderr: []string{bad + `:4: periodic "nightly": cron: `, bad + `:2: periodic "nightly": pipeline_run_spec: `},
 	}, {
 		name:       "script injection is a warning",
 		args:       []string{"--config-path", unsafe},
@@ -66,6 +70,33 @@ func TestRun(t *testing.T) {
 		args:       []string{"--strict", "--config-path", "../../pkg/config/testdata/prow/config.yaml", "--job-config-path", "../../pkg/config/testdata/prow/jobs"},
 		wantCode:   0,
 		wantStdout: "config OK: 4 presubmits, 2 postsubmits, 2 periodics\n",
+	}, {
+		// Prow's config loads with warnings: what bosun ignores, and the jobs left to Prow.
+		name:       "Prow's config: warnings only",
+		args:       []string{"--config-path", "../../pkg/config/testdata/real/knative/config.yaml", "--job-config-path", "../../pkg/config/testdata/real/knative/jobs"},
+		wantCode:   0,
+		wantStdout: "config OK: 0 presubmits, 0 postsubmits, 0 periodics\n",
+		wantStderr: []string{
+			"warning: ../../pkg/config/testdata/real/knative/config.yaml: not used by bosun (Prow's, ignored): branch-protection, deck, log_level, plank, slack_reporter_configs, tide\n",
+			"warning: ../../pkg/config/testdata/real/knative/config.yaml:174: sinker.max_pod_age: not used by bosun (Prow's, ignored)\n",
+			"warning: left to Prow: 6 kubernetes job(s): post-knative-infra-image-push, ",
+		},
+	}, {
+		name:       "Prow's config fails with --strict",
+		args:       []string{"--strict", "--config-path", "../../pkg/config/testdata/real/knative/config.yaml", "--job-config-path", "../../pkg/config/testdata/real/knative/jobs"},
+		wantCode:   1,
+		wantStderr: []string{"warning: left to Prow: 6 kubernetes job(s): ", "checkconfig: 4 warning(s), and --strict makes them fail"},
+	}, {
+		// Errors and warnings are both printed.
+		name:       "errors and warnings",
+		args:       []string{"--config-path", typo},
+		wantCode:   1,
+		wantStderr: []string{"warning: " + typo + ": not used by bosun (Prow's, ignored): deck\n", typo + `:4: unknown field "presubmits.acme/widgets[0].always_rn" (did you mean "always_run"?)`},
+	}, {
+		name:       "-h documents the exit codes",
+		args:       []string{"-h"},
+		wantCode:   0,
+		wantStderr: []string{"Exit codes:\n  0  the config is valid", "  1  the config has errors", "  2  the command line is wrong", "-strict"},
 	}, {
 		name:       "missing --config-path",
 		args:       nil,

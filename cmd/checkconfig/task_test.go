@@ -87,6 +87,24 @@ func TestTektonTaskRunsCheckconfig(t *testing.T) {
 		t.Errorf("the default (no job config): exit %d, want 0", code)
 	}
 
+	// plugins.yaml: Prow's shape loads; a plugin bosun lacks is a warning, a typo an error.
+	write("prow/plugins.yaml", "plugins:\n  acme:\n    plugins: [trigger, lgtm, blunderbuss]\n")
+	withPlugins := map[string]string{"config-path": "prow/config.yaml", "job-config-path": "prow/jobs", "plugin-config": "prow/plugins.yaml"}
+	var out strings.Builder
+	if code := run(argsFor(withPlugins), io.Discard, &out); code != 0 || !strings.Contains(out.String(), "blunderbuss") {
+		t.Errorf("plugins.yaml with a Prow plugin bosun lacks: exit %d, stderr %q; want 0 and a warning naming it", code, out.String())
+	}
+	withPlugins["strict"] = "true"
+	if code := run(argsFor(withPlugins), io.Discard, io.Discard); code != 1 {
+		t.Errorf("plugins.yaml warnings with strict=true: exit %d, want 1", code)
+	}
+	write("prow/plugins.yaml", "plugins:\n  acme: [trigger]\nlgtm:\n- repos: [acme]\n  review_acts_as_lgtn: true\n")
+	out.Reset()
+	delete(withPlugins, "strict")
+	if code := run(argsFor(withPlugins), io.Discard, &out); code != 1 || !strings.Contains(out.String(), "plugins.yaml") {
+		t.Errorf("a misspelled plugins.yaml key: exit %d, stderr %q; want 1 naming the file", code, out.String())
+	}
+
 	write("prow/jobs/broken.yaml", "presubmits:\n  acme/widgets:\n  - name: lint\n    always_rn: true\n")
 	var stderr strings.Builder
 	if code := run(argsFor(good), io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "broken.yaml") {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	yamlv3 "go.yaml.in/yaml/v3"
 )
 
 // Defaults for the main config.
@@ -37,6 +39,11 @@ type Config struct {
 
 	// file is the main config file, named in errors about its own fields.
 	file string
+	// root is the main file's YAML tree, for the lines of its keys.
+	root *yamlv3.Node
+	// loadWarnings and leftToProw are what loading found (warnings.go).
+	loadWarnings []Warning
+	leftToProw   []SkippedJob
 }
 
 // Getter returns the current config. Long-lived components hold a Getter instead of a
@@ -45,14 +52,31 @@ type Getter func() *Config
 
 // Load reads the main config file and, if jobConfigPath is not empty, the job config found
 // there: one file, or every *.yaml and *.yml file under a directory. It defaults and
-// validates the result and returns every problem found, joined.
+// validates the result and returns every problem found, joined. See LoadWithWarnings.
 func Load(configPath, jobConfigPath string) (*Config, error) {
+	c, _, err := LoadWithWarnings(configPath, jobConfigPath)
+	return c, err
+}
+
+// LoadWithWarnings is Load that also returns the warnings, even when the config is invalid
+// (then the config is nil): what Prow defines and bosun ignores, grouped by section, the
+// jobs left to Prow, and, for a valid config, script injections. A valid config's
+// WarningList returns the same.
+//
+// Bosun reads Prow's config.yaml and job files unchanged. Jobs whose agent is kubernetes
+// (Prow's default for a job with neither agent nor pipeline run spec) or jenkins are left
+// out of the config's job lists and named in a LeftToProw warning; a job with agent
+// tekton-pipeline, or with no agent and a pipeline_run_spec or tekton_pipeline_run_spec,
+// is bosun's. A key that Prow defines and bosun does not use is a warning; a key nobody
+// defines is an error with its line and the known key it is closest to, if any.
+func LoadWithWarnings(configPath, jobConfigPath string) (*Config, []Warning, error) {
 	var errs []error
+	st := &loadState{}
 	c := &Config{file: configPath}
 	data, err := os.ReadFile(configPath)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("read config: %w", err))
-	} else if parsed, err := parseConfig(configPath, data); parsed == nil {
+	} else if parsed, err := parseConfig(configPath, data, st); parsed == nil {
 		errs = append(errs, err)
 	} else {
 		c = parsed
@@ -61,54 +85,58 @@ func Load(configPath, jobConfigPath string) (*Config, error) {
 		}
 	}
 	if jobConfigPath != "" {
-		if err := loadJobConfig(jobConfigPath, &c.JobConfig); err != nil {
+		if err := loadJobConfig(jobConfigPath, &c.JobConfig, st); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	c.setDefaults()
-	if err := c.validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return c, nil
+	return finishLoad(c, st, errs)
 }
 
 // LoadBytes parses, defaults and validates one main config file given as bytes; name is
 // used in errors. It serves tests and callers that hold the config in memory.
 func LoadBytes(name string, data []byte) (*Config, error) {
-	c, err := parseConfig(name, data)
+	st := &loadState{}
+	c, err := parseConfig(name, data, st)
 	if c == nil {
 		return nil, err
 	}
+	c, _, err = finishLoad(c, st, []error{err})
+	return c, err
+}
+
+// finishLoad defaults and validates a parsed config and attaches the load's warnings.
+func finishLoad(c *Config, st *loadState, errs []error) (*Config, []Warning, error) {
 	c.setDefaults()
-	if err := errors.Join(err, c.validate()); err != nil {
-		return nil, err
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
 	}
-	return c, nil
+	c.loadWarnings = st.finish(&c.JobConfig)
+	c.leftToProw = st.skipped
+	if err := errors.Join(errs...); err != nil {
+		return nil, c.loadWarnings, err
+	}
+	return c, c.WarningList(), nil
 }
 
 // parseConfig decodes a main config file, inline jobs included. Like decodeFile, it may
-// return a config along with errors about unknown keys; a nil config means it could not
-// decode at all.
-func parseConfig(file string, data []byte) (*Config, error) {
+// return a config along with errors about unknown keys and bad values; a nil config means
+// it could not decode at all.
+func parseConfig(file string, data []byte, st *loadState) (*Config, error) {
 	c := &Config{}
-	idx, strictErr, err := decodeFile(file, data, c)
+	idx, checkErr, err := decodeFile(file, data, c, st)
 	if err != nil {
 		return nil, err
 	}
-	c.file = file
-	setPositions(&c.JobConfig, idx)
+	c.file, c.root = file, idx.root
 	c.Tekton.locate(idx)
 	c.Resync.locate(idx)
-	return c, strictErr
+	return c, checkErr
 }
 
 // loadJobConfig reads the job file or directory at path and merges its jobs into dst. A file
-// that fails to decode adds no jobs; one with unknown keys adds its jobs and reports the
-// keys. All errors are returned, joined.
-func loadJobConfig(path string, dst *JobConfig) error {
+// that fails to decode adds no jobs; one with unknown keys or bad values adds its jobs and
+// reports them. All errors are returned, joined.
+func loadJobConfig(path string, dst *JobConfig, st *loadState) error {
 	files, err := jobFiles(path)
 	if err != nil {
 		return fmt.Errorf("find job config: %w", err)
@@ -121,22 +149,22 @@ func loadJobConfig(path string, dst *JobConfig) error {
 			continue
 		}
 		var jc JobConfig
-		idx, strictErr, err := decodeFile(file, data, &jc)
+		_, checkErr, err := decodeFile(file, data, &jc, st)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if strictErr != nil {
-			errs = append(errs, strictErr)
+		if checkErr != nil {
+			errs = append(errs, checkErr)
 		}
-		setPositions(&jc, idx)
 		mergeJobConfig(dst, &jc)
 	}
 	return errors.Join(errs...)
 }
 
 // jobFiles lists the job files at path in lexical order, so that merging and error order do
-// not depend on the file system. Entries whose names start with "." are skipped: that keeps
+// not depend on the file system. Files left out by a .prowignore file, as Prow reads them
+// (prowignore.go), are skipped. Entries whose names start with "." are skipped: that keeps
 // out .git and .github in a checked-out repository and the "..data" and "..<timestamp>"
 // entries of a mounted ConfigMap, which hold a second copy of every file. Symbolic links to
 // files are read through, since a mounted ConfigMap's files are all links.
@@ -149,6 +177,7 @@ func jobFiles(path string) ([]string, error) {
 		return []string{path}, nil
 	}
 	var files []string
+	ignores := prowIgnores{}
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -159,7 +188,18 @@ func jobFiles(path string) ([]string, error) {
 			}
 			return nil
 		}
+		if p != path && ignores.ignored(path, p, d.IsDir()) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
+			rules, err := readProwIgnore(p)
+			if err != nil {
+				return err
+			}
+			ignores[p] = rules
 			return nil
 		}
 		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".yml" {

@@ -170,13 +170,13 @@ func TestLoadErrors(t *testing.T) {
 		files: map[string]string{
 			"config.yaml": "bogus: 1\n",
 			"jobs/a.yaml": "presubmits: [",
-			"jobs/b.yaml": "presubmits:\n  acme/widgets:\n  - name: unit\n    agent: kubernetes\n    " + spec + "\n",
+			"jobs/b.yaml": "presubmits:\n  acme/widgets:\n  - name: unit\n    agent: tekton-pipeline\n    namespace: Bad\n    " + spec + "\n",
 		},
 		jobs: "jobs",
 		want: []string{
 			`DIR/config.yaml:1: unknown field "bogus"`,
 			`DIR/jobs/a.yaml: yaml: line 1: did not find expected node content`,
-			`DIR/jobs/b.yaml:4: presubmit "unit" (acme/widgets): agent: "kubernetes" is not supported`,
+			`DIR/jobs/b.yaml:5: presubmit "unit" (acme/widgets): namespace: "Bad" is not a valid namespace`,
 		},
 	}, {
 		name:  "missing config file",

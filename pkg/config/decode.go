@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,14 +69,15 @@ func (x *fileIndex) position(k jobKey) position {
 	return position{file: x.file}
 }
 
-// decodeFile decodes one YAML file into out (a *Config or a *JobConfig). The decode is
-// strict and case-sensitive, as Kubernetes decodes objects. Every error names the file.
+// decodeFile decodes one YAML file into out (a *Config or a *JobConfig), records in st
+// what becomes the load's warnings, and drops from out the jobs that are not bosun's. Keys
+// are case-sensitive, as Kubernetes decodes objects. Every error names the file.
 //
-// Unknown and duplicate keys come back as strictErr, with the line of each key, while out
-// still holds everything else, so that the caller can go on to validate it and report all
-// problems in one run. Any other error (bad YAML, a string where a list belongs) comes back
-// as err, and out must then be discarded.
-func decodeFile(file string, data []byte, out any) (idx *fileIndex, strictErr, err error) {
+// Unknown keys and values of the wrong type come back as checkErr, every one of them, with
+// the line and key path of each, while out still holds everything else, so that the caller
+// can go on to validate it and report all problems in one run. Any other error (bad YAML, a
+// duplicate key) comes back as err, and out must then be discarded.
+func decodeFile(file string, data []byte, out any, st *loadState) (idx *fileIndex, checkErr, err error) {
 	// sigs.k8s.io/yaml converts with YAML 1.1 rules, as Prow and Kubernetes do, so values
 	// such as "yes" mean the same here as there. It reads only the first document.
 	jsonData, err := sigsyaml.YAMLToJSONStrict(data)
@@ -93,15 +95,35 @@ func decodeFile(file string, data []byte, out any) (idx *fileIndex, strictErr, e
 		idx.root = root
 		idx.indexJobs()
 	}
-	strictErrs, err := sigsjson.UnmarshalStrict(jsonData, out)
-	if err != nil {
+	// The file is checked as generic JSON first (check.go), which removes what cannot be
+	// decoded, and then decoded for real.
+	var generic any
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(jsonData, &generic); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", file, err)
 	}
-	errs := make([]error, 0, len(strictErrs))
-	for _, e := range strictErrs {
-		errs = append(errs, idx.strictError(e))
+	var jc *JobConfig
+	main := false
+	switch o := out.(type) {
+	case *Config:
+		jc, main = &o.JobConfig, true
+	case *JobConfig:
+		jc = o
+	default:
+		return nil, nil, fmt.Errorf("%s: cannot decode into %T", file, out)
 	}
-	return idx, errors.Join(errs...), nil
+	ck := newChecker(idx, st)
+	if m, ok := generic.(map[string]any); ok {
+		ck.top(m, main)
+		if jsonData, err = json.Marshal(m); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(jsonData, out); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	setPositions(jc, idx)
+	ck.split(jc)
+	return idx, ck.err(), nil
 }
 
 // parseDocuments returns the content of the first YAML document (nil for an empty file) and
@@ -186,17 +208,6 @@ func (x *fileIndex) indexJobList(kind jobKind, repo string, list *yamlv3.Node) {
 		}
 		x.jobs[jobKey{kind: kind, repo: repo, index: i}] = p
 	}
-}
-
-// strictError turns one strict-decoding error into one that names the file and, when the
-// key can be found in the node tree, its line.
-func (x *fileIndex) strictError(err error) error {
-	line := 0
-	var fe sigsjson.FieldError
-	if errors.As(err, &fe) {
-		line = lineOfPath(x.root, fe.FieldPath())
-	}
-	return fmt.Errorf("%s: %w", position{file: x.file, line: line}, err)
 }
 
 // lineOfPath finds the line of the key at a decoder path such as

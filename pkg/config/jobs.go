@@ -28,7 +28,9 @@ type JobBase struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// MaxConcurrency caps how many runs of this job may be pending at once; 0 means no cap.
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
-	// Agent defaults to tekton-pipeline, the only agent bosun runs.
+	// Agent is tekton-pipeline for every job in a loaded config: jobs for Prow's other
+	// agents are left out (see LoadWithWarnings), and a job with a pipeline run spec and no
+	// agent is defaulted to it.
 	Agent prowjobsv1.ProwJobAgent `json:"agent,omitempty"`
 	// Cluster is the build cluster alias; defaults to "default" as in Prow.
 	Cluster string `json:"cluster,omitempty"`

@@ -61,7 +61,7 @@ resync:
 	}, {
 		name:    "not a duration",
 		yaml:    "resync: {interval: 1d}\n",
-		wantErr: []string{"config.yaml: ", `unknown unit "d"`},
+		wantErr: []string{"config.yaml:1: resync.interval: ", `unknown unit "d"`},
 	}, {
 		name:    "unknown field",
 		yaml:    "resync:\n  interval: 1h\n  max_repos: 5\n",

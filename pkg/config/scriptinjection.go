@@ -270,12 +270,36 @@ func taskInjections(pt pipelinev1.PipelineTask, finally bool, pipeline tainted) 
 	return out
 }
 
-// Warnings returns what checkconfig warns about but bosun still runs: today, presubmits
-// whose inline pipeline substitutes the pull request's title, head branch or JOB_SPEC into a
-// script, command or args (FindScriptInjections). Each names the job's file and the line of
-// its run spec, e.g. `jobs.yaml:12: presubmit "unit" (acme/widgets): pipeline_run_spec: task
-// build step compile: script uses $(params.PULL_TITLE), ...`.
+// Warnings returns WarningList rendered as "file:line: message" strings, for logging.
 func (c *Config) Warnings() []string {
+	var out []string
+	for _, w := range c.WarningList() {
+		out = append(out, w.String())
+	}
+	return out
+}
+
+// WarningList returns what checkconfig warns about but bosun still loads: first what
+// loading found (Prow sections and keys bosun ignores, jobs left to Prow, presets; see
+// LoadWithWarnings), then presubmits whose inline pipeline substitutes the pull request's
+// title, head branch or JOB_SPEC into a script, command or args (FindScriptInjections).
+// Those name the job's file and the line of its run spec, e.g. `jobs.yaml:12: presubmit
+// "unit" (acme/widgets): pipeline_run_spec: task build step compile: script uses
+// $(params.PULL_TITLE), ...`.
+func (c *Config) WarningList() []Warning {
+	var out []Warning
+	out = append(out, c.loadWarnings...)
+	for _, s := range c.scriptWarnings() {
+		out = append(out, Warning{Kind: ScriptInjectionWarning, Message: s})
+	}
+	return out
+}
+
+// LeftToProw returns the jobs for other agents that loading skipped, in load order.
+func (c *Config) LeftToProw() []SkippedJob { return append([]SkippedJob(nil), c.leftToProw...) }
+
+// scriptWarnings renders the script injections of every presubmit, postsubmit and periodic.
+func (c *Config) scriptWarnings() []string {
 	var out []string
 	for _, repo := range sortedKeys(c.Presubmits) {
 		for _, p := range c.Presubmits[repo] {

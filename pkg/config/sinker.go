@@ -74,8 +74,9 @@ func (s *Sinker) setDefaults() {
 	}
 }
 
-// validate checks that every duration set is positive; file names the config in errors.
-func (s *Sinker) validate(file string) []error {
+// validate checks that every duration set is positive; at gives the file and line of a key
+// path for errors.
+func (s *Sinker) validate(at func(path string) position) []error {
 	var errs []error
 	for _, f := range []struct {
 		field string
@@ -86,7 +87,7 @@ func (s *Sinker) validate(file string) []error {
 		{"sinker.max_pipelinerun_age", s.MaxPipelineRunAge},
 	} {
 		if f.value != nil && f.value.Duration <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %s: must be a positive duration, got %s", file, f.field, f.value.Duration))
+			errs = append(errs, fmt.Errorf("%s: %s: must be a positive duration, got %s", at(f.field), f.field, f.value.Duration))
 		}
 	}
 	return errs

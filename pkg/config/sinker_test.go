@@ -42,26 +42,26 @@ sinker:
 	}, {
 		name:    "zero resync period",
 		yaml:    "sinker: {resync_period: 0s}\n",
-		wantErr: []string{"config.yaml: sinker.resync_period: must be a positive duration, got 0s"},
+		wantErr: []string{"config.yaml:1: sinker.resync_period: must be a positive duration, got 0s"},
 	}, {
 		name: "negative ages",
 		yaml: "sinker:\n  max_prowjob_age: -1h\n  max_pipelinerun_age: -5m\n",
 		wantErr: []string{
-			"config.yaml: sinker.max_prowjob_age: must be a positive duration, got -1h0m0s",
-			"config.yaml: sinker.max_pipelinerun_age: must be a positive duration, got -5m0s",
+			"config.yaml:2: sinker.max_prowjob_age: must be a positive duration, got -1h0m0s",
+			"config.yaml:3: sinker.max_pipelinerun_age: must be a positive duration, got -5m0s",
 		},
 	}, {
 		name:    "not a duration",
 		yaml:    "sinker: {max_prowjob_age: 7d}\n",
-		wantErr: []string{"config.yaml: ", `unknown unit "d"`},
+		wantErr: []string{"config.yaml:1: sinker.max_prowjob_age: ", `unknown unit "d"`},
 	}, {
 		name:    "a number is not a duration",
 		yaml:    "sinker: {resync_period: 3600}\n",
-		wantErr: []string{"config.yaml: ", "cannot unmarshal number"},
+		wantErr: []string{"config.yaml:1: sinker.resync_period: ", "cannot unmarshal number"},
 	}, {
 		name:    "unknown field",
-		yaml:    "sinker:\n  resync_period: 1h\n  max_pod_age: 24h\n",
-		wantErr: []string{`config.yaml:3: unknown field "sinker.max_pod_age"`},
+		yaml:    "sinker:\n  resync_period: 1h\n  max_pod_agee: 24h\n",
+		wantErr: []string{`config.yaml:3: unknown field "sinker.max_pod_agee" (did you mean "max_pod_age"?)`},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

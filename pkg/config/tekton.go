@@ -53,23 +53,23 @@ func (t *Tekton) DefaultTimeoutDuration() time.Duration {
 }
 
 // validate checks the default timeout is positive, the clone task a valid object name and
-// the concurrency limits well formed; file names the config in errors.
-func (t *Tekton) validate(file string) []error {
+// the concurrency limits well formed; at gives the file and line of a key path for errors.
+func (t *Tekton) validate(at func(path string) position) []error {
 	var errs []error
 	if t.DefaultTimeout != nil && t.DefaultTimeout.Duration <= 0 {
-		errs = append(errs, fmt.Errorf("%s: tekton.default_timeout: must be a positive duration, got %s", file, t.DefaultTimeout.Duration))
+		errs = append(errs, fmt.Errorf("%s: tekton.default_timeout: must be a positive duration, got %s", at("tekton.default_timeout"), t.DefaultTimeout.Duration))
 	}
 	switch t.CancelStatus {
 	case "", pipelinev1.PipelineRunSpecStatusCancelledRunFinally, pipelinev1.PipelineRunSpecStatusCancelled, pipelinev1.PipelineRunSpecStatusStoppedRunFinally:
 	default:
-		errs = append(errs, fmt.Errorf("%s: tekton.cancel_status: %q is none of %s, %s, %s", file, t.CancelStatus,
+		errs = append(errs, fmt.Errorf("%s: tekton.cancel_status: %q is none of %s, %s, %s", at("tekton.cancel_status"), t.CancelStatus,
 			pipelinev1.PipelineRunSpecStatusCancelledRunFinally, pipelinev1.PipelineRunSpecStatusCancelled, pipelinev1.PipelineRunSpecStatusStoppedRunFinally))
 	}
 	if t.CloneTask != "" {
 		if msgs := validation.IsDNS1123Subdomain(t.CloneTask); len(msgs) > 0 {
-			errs = append(errs, fmt.Errorf("%s: tekton.clone_task: %q is not a valid Task name: %s", file, t.CloneTask, strings.Join(msgs, "; ")))
+			errs = append(errs, fmt.Errorf("%s: tekton.clone_task: %q is not a valid Task name: %s", at("tekton.clone_task"), t.CloneTask, strings.Join(msgs, "; ")))
 		}
 	}
-	errs = append(errs, t.validateConcurrency(file)...)
+	errs = append(errs, t.validateConcurrency(at("").file)...)
 	return errs
 }

@@ -32,19 +32,19 @@ func TestTektonConfig(t *testing.T) {
 	}, {
 		name:    "zero timeout",
 		yaml:    "tekton: {default_timeout: 0s}\n",
-		wantErr: []string{"config.yaml: tekton.default_timeout: must be a positive duration, got 0s"},
+		wantErr: []string{"config.yaml:1: tekton.default_timeout: must be a positive duration, got 0s"},
 	}, {
 		name:    "negative timeout",
 		yaml:    "tekton: {default_timeout: -1h}\n",
-		wantErr: []string{"config.yaml: tekton.default_timeout: must be a positive duration, got -1h0m0s"},
+		wantErr: []string{"config.yaml:1: tekton.default_timeout: must be a positive duration, got -1h0m0s"},
 	}, {
 		name:    "not a duration",
 		yaml:    "tekton: {default_timeout: 2d}\n",
-		wantErr: []string{"config.yaml: ", `unknown unit "d"`},
+		wantErr: []string{"config.yaml:1: tekton.default_timeout: ", `unknown unit "d"`},
 	}, {
 		name:    "clone task that is not an object name",
 		yaml:    "tekton: {clone_task: Git_Clone}\n",
-		wantErr: []string{`config.yaml: tekton.clone_task: "Git_Clone" is not a valid Task name`},
+		wantErr: []string{`config.yaml:1: tekton.clone_task: "Git_Clone" is not a valid Task name`},
 	}, {
 		name: "cancel status Cancelled",
 		yaml: "tekton: {cancel_status: Cancelled}\n",
@@ -52,7 +52,7 @@ func TestTektonConfig(t *testing.T) {
 	}, {
 		name:    "cancel status Tekton does not know",
 		yaml:    "tekton: {cancel_status: Stopped}\n",
-		wantErr: []string{`config.yaml: tekton.cancel_status: "Stopped" is none of CancelledRunFinally, Cancelled, StoppedRunFinally`},
+		wantErr: []string{`config.yaml:1: tekton.cancel_status: "Stopped" is none of CancelledRunFinally, Cancelled, StoppedRunFinally`},
 	}, {
 		name: "concurrency per repo",
 		yaml: "tekton:\n  max_concurrency_per_repo:\n    acme/widgets: 5\n    acme/gadgets: 0\n    \"*\": 20\n",
@@ -68,7 +68,7 @@ func TestTektonConfig(t *testing.T) {
 	}, {
 		name:    "concurrency limit that is not a number",
 		yaml:    "tekton:\n  max_concurrency_per_repo: {acme/widgets: many}\n",
-		wantErr: []string{"config.yaml: "},
+		wantErr: []string{"config.yaml:2: tekton.max_concurrency_per_repo.acme/widgets: ", "cannot unmarshal string"},
 	}, {
 		name:    "unknown field",
 		yaml:    "tekton:\n  default_timeout: 1h\n  timeout: 2h\n",

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	yamlv3 "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
@@ -83,8 +84,8 @@ func topField(field string) string {
 func (c *Config) validate() error {
 	var errs []error
 	errs = append(errs, c.validateSettings()...)
-	errs = append(errs, c.Sinker.validate(c.file)...)
-	errs = append(errs, c.Tekton.validate(c.file)...)
+	errs = append(errs, c.Sinker.validate(c.fieldPos)...)
+	errs = append(errs, c.Tekton.validate(c.fieldPos)...)
 	errs = append(errs, c.Resync.validate(c.file)...)
 	for _, repo := range sortedKeys(c.Presubmits) {
 		errs = append(errs, c.validatePresubmits(repo, c.Presubmits[repo])...)
@@ -96,6 +97,38 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// fieldPos returns the file and line of a key path of the main config ("sinker.max_prowjob_age"),
+// or just the file if the key is not in it.
+func (c *Config) fieldPos(path string) position {
+	return position{file: c.file, line: keyLine(c.root, path)}
+}
+
+// keyLine returns the line of the key at a path of plain keys joined by ".", or 0 if the
+// file does not hold it (a defaulted value, say).
+func keyLine(node *yamlv3.Node, path string) int {
+	if path == "" {
+		return 0
+	}
+	line := 0
+	for _, key := range strings.Split(path, ".") {
+		node = resolveAlias(node)
+		if node == nil || node.Kind != yamlv3.MappingNode {
+			return 0
+		}
+		var next *yamlv3.Node
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			if node.Content[i].Value == key {
+				next, line = node.Content[i+1], node.Content[i].Line
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		node = next
+	}
+	return line
+}
+
 // validateSettings checks the main config's own fields.
 func (c *Config) validateSettings() []error {
 	var errs []error
@@ -104,7 +137,7 @@ func (c *Config) validateSettings() []error {
 		{"pod_namespace", c.PodNamespace},
 	} {
 		if msgs := validation.IsDNS1123Label(f.value); len(msgs) > 0 {
-			errs = append(errs, fmt.Errorf("%s: %s: %q is not a valid namespace: %s", c.file, f.field, f.value, strings.Join(msgs, "; ")))
+			errs = append(errs, fmt.Errorf("%s: %s: %q is not a valid namespace: %s", c.fieldPos(f.field), f.field, f.value, strings.Join(msgs, "; ")))
 		}
 	}
 	return errs

@@ -29,12 +29,12 @@ presubmits:
 `,
 	}, {
 		name: "unknown top-level field",
-		yaml: "pod_namespace: test-pods\nplank: {}\n",
-		want: []string{`config.yaml:2: unknown field "plank"`},
+		yaml: "pod_namespace: test-pods\nplonk: {}\n",
+		want: []string{`config.yaml:2: unknown field "plonk" (did you mean "plank"?)`},
 	}, {
 		name: "unknown job field",
-		yaml: presubmitConfig("decorate: true"),
-		want: []string{`config.yaml:8: unknown field "presubmits.acme/widgets[0].decorate"`},
+		yaml: presubmitConfig("decorated: true"),
+		want: []string{`config.yaml:8: unknown field "presubmits.acme/widgets[0].decorated" (did you mean "decorate"?)`},
 	}, {
 		name: "unknown field inside pipeline_run_spec",
 		yaml: `
@@ -57,7 +57,7 @@ presubmits:
 	}, {
 		name: "wrong type",
 		yaml: presubmitConfig("always_run: [yes]"),
-		want: []string{"config.yaml: ", "cannot unmarshal array"},
+		want: []string{"config.yaml:8: presubmits.acme/widgets[0].always_run: ", "cannot unmarshal array"},
 	}, {
 		name: "second YAML document",
 		yaml: presubmitConfig() + "---\npod_namespace: x\n",
@@ -206,7 +206,7 @@ postsubmits:
 `,
 	}, {
 		name: "no run spec",
-		yaml: "presubmits:\n  acme/widgets:\n  - name: unit\n",
+		yaml: "presubmits:\n  acme/widgets:\n  - name: unit\n    agent: tekton-pipeline\n",
 		want: []string{`config.yaml:3: presubmit "unit" (acme/widgets): pipeline_run_spec: a tekton-pipeline job needs pipeline_run_spec or tekton_pipeline_run_spec`},
 	}, {
 		name: "both run specs",
@@ -233,9 +233,9 @@ postsubmits:
 		yaml: "presubmits:\n  acme/widgets:\n  - name: unit\n    pipeline_run_spec: {pipelineRef: {}}\n",
 		want: []string{`pipeline_run_spec.pipelineRef: needs name or resolver`},
 	}, {
-		name: "non-tekton agent",
-		yaml: presubmitConfig("agent: kubernetes"),
-		want: []string{`config.yaml:8: presubmit "unit" (acme/widgets): agent: "kubernetes" is not supported: bosun runs only tekton-pipeline jobs`},
+		name: "agent nobody knows",
+		yaml: presubmitConfig("agent: tekton"),
+		want: []string{`config.yaml:8: presubmits.acme/widgets[0].agent: "tekton" is not an agent Prow knows (kubernetes, jenkins, tekton-pipeline) (did you mean "tekton-pipeline"?)`},
 	}, {
 		name: "negative max_concurrency",
 		yaml: presubmitConfig("max_concurrency: -1"),
@@ -247,7 +247,7 @@ postsubmits:
 	}, {
 		name: "bad pod_namespace is reported once",
 		yaml: "pod_namespace: Test_Pods\n" + presubmitConfig(),
-		want: []string{`config.yaml: pod_namespace: "Test_Pods" is not a valid namespace`},
+		want: []string{`config.yaml:1: pod_namespace: "Test_Pods" is not a valid namespace`},
 	}, {
 		name: "reserved label",
 		yaml: presubmitConfig("labels: {created-by-prow: 'true'}"),
@@ -307,18 +307,18 @@ postsubmits:
 presubmits:
   acme/widgets:
   - name: unit
-    agent: jenkins
+    agent: tekton-pipelines
     ` + spec + `
 periodics:
 - name: nightly
   cron: nope
   ` + spec + `
 `,
-		want: []string{`agent: "jenkins" is not supported`, `periodic "nightly": cron: `},
+		want: []string{`agent: "tekton-pipelines" is not an agent Prow knows`, `periodic "nightly": cron: `},
 	}, {
 		name: "unknown field and validation errors together",
-		yaml: presubmitConfig("agent: jenkins", "bogus: 1"),
-		want: []string{`unknown field "presubmits.acme/widgets[0].bogus"`, `agent: "jenkins" is not supported`},
+		yaml: presubmitConfig("namespace: Test_Pods", "bogus: 1"),
+		want: []string{`unknown field "presubmits.acme/widgets[0].bogus"`, `namespace: "Test_Pods" is not a valid namespace`},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

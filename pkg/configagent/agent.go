@@ -26,6 +26,7 @@ package configagent
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,8 @@ type Agent struct {
 	// so that a file left broken is not reported again at every re-check.
 	mu  sync.Mutex
 	sum string
+	// warned is the warnings last logged, so a reload logs them only when they change.
+	warned string
 	// watching is closed once Run watches the directories, for tests.
 	watching     chan struct{}
 	watchingOnce sync.Once
@@ -182,13 +185,35 @@ func (a *Agent) load() (*config.Config, *plugins.Configuration, error) {
 		return nil, nil, fmt.Errorf("invalid config: %w", err)
 	}
 	if a.o.PluginConfigPath == "" {
+		a.logWarnings(cfg.Warnings())
 		return cfg, nil, nil
 	}
 	pluginCfg, err := plugins.LoadConfiguration(a.o.PluginConfigPath, a.o.PluginRegistry)
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid plugin config: %w", err)
 	}
+	a.logWarnings(append(cfg.Warnings(), pluginCfg.Warnings()...))
 	return cfg, pluginCfg, nil
+}
+
+// maxWarningBytes bounds one logged warning: a config shared with Prow lists thousands of
+// jobs left to it.
+const maxWarningBytes = 2000
+
+// logWarnings logs what the configs hold that bosun does not use (Prow's sections, jobs left
+// to Prow, ...), once, and again only when it changes. Callers hold a.mu or own the Agent.
+func (a *Agent) logWarnings(warnings []string) {
+	joined := strings.Join(warnings, "\n")
+	if joined == a.warned {
+		return
+	}
+	a.warned = joined
+	for _, w := range warnings {
+		if len(w) > maxWarningBytes {
+			w = strings.ToValidUTF8(w[:maxWarningBytes], "") + fmt.Sprintf("... (%d bytes more)", len(w)-maxWarningBytes)
+		}
+		a.o.Logger.Warnw("Config warning", "warning", w)
+	}
 }
 
 // logChanges logs one line saying what a reload changed.

@@ -413,3 +413,36 @@ func TestRecheckFindsAnUnwatchedChange(t *testing.T) {
 	writeFile(t, filepath.Join(elsewhere, "config.yaml"), configWith("unit", "lint"))
 	waitFor(t, "the re-check", func() bool { return len(jobNames(a)) == 2 })
 }
+
+// TestLogsWarningsWhenTheyChange: what bosun does not use of a Prow config is logged at the
+// first load and again only when a reload changes it.
+func TestLogsWarningsWhenTheyChange(t *testing.T) {
+	a := newTestAgent(t, "deck:\n  spyglass: {}\n"+configWith("unit"))
+	warnings := func() []string {
+		var got []string
+		for _, e := range a.logs.FilterMessage("Config warning").All() {
+			got = append(got, e.ContextMap()["warning"].(string))
+		}
+		return got
+	}
+	if got := warnings(); len(got) != 1 || !strings.Contains(got[0], "deck") {
+		t.Fatalf("warnings logged at start = %q, want one naming deck", got)
+	}
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(a.dir, "config.yaml"), "deck:\n  spyglass: {}\n"+configWith("unit", "lint"))
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := warnings(); len(got) != 1 {
+		t.Errorf("unchanged warnings logged again: %q", got)
+	}
+	writeFile(t, filepath.Join(a.dir, "config.yaml"), "deck:\n  spyglass: {}\ntide:\n  sync_period: 1m\n"+configWith("unit", "lint"))
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := warnings(); len(got) != 2 || !strings.Contains(got[1], "tide") {
+		t.Errorf("warnings after adding tide = %q, want a second line naming tide", got)
+	}
+}
