@@ -38,6 +38,22 @@ func TestRun(t *testing.T) {
 	if err := os.WriteFile(typo, []byte("deck: {}\npresubmits:\n  acme/widgets:\n  - always_rn: true\n    name: unit\n    pipeline_run_spec: {pipelineRef: {name: p}}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A job carried over from Tekton v1beta1, with a pipeline Tekton would reject.
+	migrated := filepath.Join(dir, "migrated.yaml")
+	migratedJob := `presubmits:
+  acme/widgets:
+  - name: unit
+    pipeline_run_spec:
+      serviceAccountName: builder
+      pipelineSpec:
+        tasks:
+        - name: test
+          runAfter: [clone]
+          taskRef: {name: go-test}
+`
+	if err := os.WriteFile(migrated, []byte(migratedJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -54,6 +70,15 @@ func TestRun(t *testing.T) {
 		args:       []string{"--config-path", bad},
 		wantCode:   1,
 		wantStderr: []string{bad + `:4: periodic "nightly": cron: `, bad + `:2: periodic "nightly": pipeline_run_spec: `},
+	}, {
+		name:     "Tekton v1beta1 fields and Tekton's own validation",
+		args:     []string{"--config-path", migrated},
+		wantCode: 1,
+		wantStderr: []string{
+			migrated + ":5: presubmits.acme/widgets[0].pipeline_run_spec.serviceAccountName: a Tekton v1beta1 field: in v1 it is taskRunTemplate.serviceAccountName\n",
+			migrated + `:7: presubmit "unit" (acme/widgets): pipeline_run_spec.pipelineSpec.tasks: invalid value: couldn't add link between test and clone: ` +
+				"task test depends on clone but clone wasn't present in Pipeline\n",
+		},
 	}, {
 		name:       "script injection is a warning",
 		args:       []string{"--config-path", unsafe},

@@ -106,8 +106,13 @@ func (c *checker) errorf(path, format string, args ...any) {
 	c.errs = append(c.errs, lineError{line: p.line, err: fmt.Errorf("%s: %s", p, fmt.Sprintf(format, args...))})
 }
 
-// unknown reports a key that neither bosun nor Prow defines at path.
+// unknown reports a key that neither bosun nor Prow defines at path; a field that Tekton's
+// v1beta1 had and v1 moved or removed is named as such (tektonrun.go).
 func (c *checker) unknown(path, key string, known ...map[string]reflect.Type) {
+	if msg := v1beta1Field(path, key); msg != "" {
+		c.errorf(path, "%s: %s", path, msg)
+		return
+	}
 	var candidates []string
 	for _, m := range known {
 		candidates = append(candidates, slices.Collect(maps.Keys(m))...)

@@ -112,6 +112,7 @@ func finishLoad(c *Config, st *loadState, errs []error) (*Config, []Warning, err
 	}
 	c.loadWarnings = st.finish(&c.JobConfig)
 	c.leftToProw = st.skipped
+	dropNodes(&c.JobConfig)
 	if err := errors.Join(errs...); err != nil {
 		return nil, c.loadWarnings, err
 	}
@@ -237,6 +238,24 @@ func setPositions(jc *JobConfig, idx *fileIndex) {
 	}
 	for i := range jc.Periodics {
 		jc.Periodics[i].pos = idx.position(jobKey{kind: periodicKind, index: i})
+	}
+}
+
+// dropNodes forgets the YAML trees the jobs' positions point into, which only validation
+// reads, so that a loaded config does not keep its files' parse trees alive.
+func dropNodes(jc *JobConfig) {
+	for _, jobs := range jc.Presubmits {
+		for i := range jobs {
+			jobs[i].pos.node = nil
+		}
+	}
+	for _, jobs := range jc.Postsubmits {
+		for i := range jobs {
+			jobs[i].pos.node = nil
+		}
+	}
+	for i := range jc.Periodics {
+		jc.Periodics[i].pos.node = nil
 	}
 }
 

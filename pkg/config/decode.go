@@ -20,6 +20,8 @@ type position struct {
 	file   string
 	line   int
 	fields map[string]int
+	// node is the job's YAML mapping, for fields below the top level; nil if unknown.
+	node *yamlv3.Node
 }
 
 // String renders "file:line", or just the file when the line is unknown.
@@ -36,6 +38,19 @@ func (p position) at(field string) position {
 		p.line = line
 	}
 	return p
+}
+
+// atPath returns the position of a field below the job, given as a decoder path such as
+// "pipeline_run_spec.pipelineSpec.tasks[0].name": the line of the deepest key of the path
+// that the file holds, else that of the job's top-level field.
+func (p position) atPath(path string) position {
+	if p.node != nil {
+		if line := lineOfPath(p.node, path); line > 0 {
+			p.line = line
+			return p
+		}
+	}
+	return p.at(topField(path))
 }
 
 // jobKind names the three job lists; the values are the words used in error messages.
@@ -200,7 +215,7 @@ func (x *fileIndex) indexJobList(kind jobKind, repo string, list *yamlv3.Node) {
 		if item == nil {
 			continue
 		}
-		p := position{file: x.file, line: item.Line, fields: map[string]int{}}
+		p := position{file: x.file, line: item.Line, fields: map[string]int{}, node: item}
 		if item.Kind == yamlv3.MappingNode {
 			for j := 0; j+1 < len(item.Content); j += 2 {
 				p.fields[item.Content[j].Value] = item.Content[j].Line

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -341,8 +342,10 @@ func TestConfigWarnings(t *testing.T) {
 		want: []string{`config.yaml:4: presubmit "unit" (acme/widgets): pipeline_run_spec: task build step compile: script uses $(params.PULL_TITLE), ` +
 			`which the pull request's author controls; pass it as an env var (env: [{name: PULL_TITLE, value: $(params.PULL_TITLE)}]) and use "$PULL_TITLE" (quoted) in the script`},
 	}, {
+		// A postsubmit's run has no PULL_TITLE param (Tekton would reject the run unless the
+		// pipeline declares it), and no pull request whose author could set it.
 		name: "postsubmit gets no pull request title",
-		yaml: "postsubmits:\n  acme/widgets:" + job,
+		yaml: "postsubmits:\n  acme/widgets:" + strings.Replace(job, "        tasks:", "        params: [{name: PULL_TITLE, default: none}]\n        tasks:", 1),
 	}, {
 		name: "safe presubmit",
 		yaml: "presubmits:\n  acme/widgets:\n  - name: unit\n    pipeline_run_spec: {pipelineRef: {name: go-unit}}\n",

@@ -152,7 +152,7 @@ func (c *Config) validatePresubmits(repo string, jobs []Presubmit) []error {
 		if i == 0 {
 			errs = append(errs, validateRepoKey(repo, ref)...)
 		}
-		errs = append(errs, validateJobBase(&p.JobBase, c.PodNamespace, ref)...)
+		errs = append(errs, c.validateJob(&p.JobBase, repo, ref)...)
 		errs = append(errs, compileBrancher(&p.Brancher, ref)...)
 		errs = append(errs, compileChangeMatcher(&p.RegexpChangeMatcher, p.AlwaysRun, ref)...)
 		errs = append(errs, compileTrigger(p, ref)...)
@@ -172,7 +172,7 @@ func (c *Config) validatePostsubmits(repo string, jobs []Postsubmit) []error {
 		if i == 0 {
 			errs = append(errs, validateRepoKey(repo, ref)...)
 		}
-		errs = append(errs, validateJobBase(&p.JobBase, c.PodNamespace, ref)...)
+		errs = append(errs, c.validateJob(&p.JobBase, repo, ref)...)
 		errs = append(errs, compileBrancher(&p.Brancher, ref)...)
 		alwaysRun := p.AlwaysRun != nil && *p.AlwaysRun
 		errs = append(errs, compileChangeMatcher(&p.RegexpChangeMatcher, alwaysRun, ref)...)
@@ -190,7 +190,7 @@ func (c *Config) validatePeriodics(jobs []Periodic) []error {
 	for i := range jobs {
 		p := &jobs[i]
 		ref := jobRef{kind: periodicKind, name: p.Name, pos: p.pos}
-		errs = append(errs, validateJobBase(&p.JobBase, c.PodNamespace, ref)...)
+		errs = append(errs, c.validateJob(&p.JobBase, "", ref)...)
 		switch {
 		case p.Cron == "" && p.Interval == "":
 			errs = append(errs, ref.errorf("cron", "a periodic needs cron or interval"))
@@ -233,6 +233,16 @@ func validateRepoKey(repo string, ref jobRef) []error {
 	return nil
 }
 
+// validateJob checks what every job has and, if its run spec is sound enough to build a
+// run from, the PipelineRun it would create (validateTektonRun).
+func (c *Config) validateJob(j *JobBase, repo string, ref jobRef) []error {
+	errs := validateJobBase(j, c.PodNamespace, ref)
+	if len(validateRunSpec(j, ref)) == 0 {
+		errs = append(errs, c.validateTektonRun(j, repo, ref)...)
+	}
+	return errs
+}
+
 // validateJobBase checks what every job has.
 func validateJobBase(j *JobBase, podNamespace string, ref jobRef) []error {
 	var errs []error
@@ -265,7 +275,7 @@ func validateJobBase(j *JobBase, podNamespace string, ref jobRef) []error {
 }
 
 // validateRunSpec checks that the job has exactly one PipelineRunSpec and that it says which
-// pipeline to run. The rest of the spec is Tekton's to validate when the run is created.
+// pipeline to run. The rest of the spec is Tekton's to validate: validateTektonRun.
 func validateRunSpec(j *JobBase, ref jobRef) []error {
 	var field string
 	var spec *pipelinev1.PipelineRunSpec

@@ -45,7 +45,7 @@ presubmits:
       pipelineRef: {name: p}
       serviceAccountName: old-v1beta1-field
 `,
-		want: []string{`config.yaml:7: unknown field "presubmits.acme/widgets[0].pipeline_run_spec.serviceAccountName"`},
+		want: []string{`config.yaml:7: presubmits.acme/widgets[0].pipeline_run_spec.serviceAccountName: a Tekton v1beta1 field: in v1 it is taskRunTemplate.serviceAccountName`},
 	}, {
 		name: "field names are case-sensitive",
 		yaml: presubmitConfig("Always_Run: true"),

@@ -1,10 +1,13 @@
 package horologium
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/cron"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 )
 
@@ -20,10 +23,35 @@ const (
 	create
 )
 
+// schedule returns when periodic p runs: its cron expression, or its interval. A config
+// that loaded has been validated, so the errors are for periodics built by hand.
+func schedule(p config.Periodic) (cron.Schedule, error) {
+	switch {
+	case p.Cron != "" && p.Interval != "":
+		return cron.Schedule{}, errors.New("cron and interval are mutually exclusive")
+	case p.Cron != "":
+		return cron.Parse(p.Cron)
+	case p.Interval != "":
+		d := p.IntervalDuration()
+		if d == 0 { // a Periodic that did not come through validation
+			var err error
+			if d, err = time.ParseDuration(p.Interval); err != nil {
+				return cron.Schedule{}, err
+			}
+		}
+		if d <= 0 {
+			return cron.Schedule{}, fmt.Errorf("interval %q must be positive", p.Interval)
+		}
+		return cron.Every(d), nil
+	default:
+		return cron.Schedule{}, errors.New("a periodic needs cron or interval")
+	}
+}
+
 // decide returns the tick of the run due at now, and what to do about it, for a periodic
 // with schedule s whose last run is last (nil if it never ran). firstSeen is when a cron
 // periodic that never ran was first seen.
-func decide(s config.Schedule, last *prowjobsv1.ProwJob, firstSeen, now time.Time) (time.Time, decision) {
+func decide(s cron.Schedule, last *prowjobsv1.ProwJob, firstSeen, now time.Time) (time.Time, decision) {
 	if last == nil {
 		if d := s.Interval(); d > 0 {
 			return firstTick(now, d), create

@@ -9,8 +9,9 @@
 //     the creation time, so jobs left by Prow's horologium count too).
 //   - The run due is the latest tick of the schedule after the last run's tick and not after
 //     now: one run however many ticks were missed (downtime, a long previous run), never one
-//     per missed tick. Cron ticks are calendar times in UTC; interval (and "@every") ticks
-//     are the last run's tick plus whole intervals, so the schedule does not drift.
+//     per missed tick. Cron ticks (pkg/cron) are calendar times in UTC; interval (and
+//     "@every") ticks are the last run's tick plus whole intervals, so the schedule does not
+//     drift.
 //   - As in Prow, nothing is started while the last run has not completed; the due tick
 //     then runs once it has.
 //   - A periodic that has never run: an interval (or "@every") job runs at once, as in Prow;
@@ -89,7 +90,7 @@ func (h *Horologium) Sync(ctx context.Context, now time.Time, cfg *config.Config
 	logger := logging.FromContext(ctx)
 	var errs []error
 	for _, p := range periodics {
-		sched, err := p.Schedule()
+		sched, err := schedule(p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("periodic %s: %w", p.Name, err))
 			continue

@@ -7,7 +7,18 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 )
 
+// The trigger's comment commands, with Prow's grammar. Match them against
+// config.StripCodeAndQuotes(body), not the raw comment, as Presubmit.TriggerMatches does for
+// a job's own trigger regexp.
 var (
+	// testAllRe matches "/test all": every presubmit that could run.
+	testAllRe = regexp.MustCompile(`(?m)^/test all,?($|\s.*)`)
+	// retestRe matches "/retest": failed jobs and auto-run jobs with no status yet.
+	retestRe = regexp.MustCompile(`(?m)^/retest\s*$`)
+	// retestRequiredRe matches "/retest-required": like /retest, non-optional jobs only.
+	retestRequiredRe = regexp.MustCompile(`(?m)^/retest-required\s*$`)
+	// okToTestRe matches "/ok-to-test", which a trusted user gives an untrusted PR.
+	okToTestRe = regexp.MustCompile(`(?m)^/ok-to-test\s*$`)
 	// testHelpRe matches a bare "/test" or "/test ?": the user asks which jobs exist.
 	testHelpRe = regexp.MustCompile(`(?m)^/test(?:\s+\?)?\s*$`)
 	// cancelRe matches "/cancel" and "/cancel <job>...".
@@ -32,10 +43,10 @@ func (c commands) any() bool {
 func parseCommands(body string, presubmits []config.Presubmit) commands {
 	text := config.StripCodeAndQuotes(body)
 	c := commands{
-		okToTest:       config.OkToTestRe.MatchString(text),
-		testAll:        config.TestAllRe.MatchString(text),
-		retest:         config.RetestRe.MatchString(text),
-		retestRequired: config.RetestRequiredRe.MatchString(text),
+		okToTest:       okToTestRe.MatchString(text),
+		testAll:        testAllRe.MatchString(text),
+		retest:         retestRe.MatchString(text),
+		retestRequired: retestRequiredRe.MatchString(text),
 		testHelp:       testHelpRe.MatchString(text),
 	}
 	for _, m := range cancelRe.FindAllStringSubmatch(text, -1) {

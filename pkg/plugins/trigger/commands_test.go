@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -373,6 +374,38 @@ func TestParseCommands(t *testing.T) {
 			}
 			if wantAny := !cmp.Equal(tc.want, parsed{}); c.any() != wantAny {
 				t.Errorf("any() = %v, want %v", c.any(), wantAny)
+			}
+		})
+	}
+}
+
+// TestCommandRegexps checks the trigger's command grammar line by line; TestParseCommands
+// checks it through parseCommands.
+func TestCommandRegexps(t *testing.T) {
+	tests := []struct {
+		name string
+		re   *regexp.Regexp
+		body string
+		want bool
+	}{
+		{"test all", testAllRe, "/test all", true},
+		{"test all with comma", testAllRe, "/test all,", true},
+		{"test all then text", testAllRe, "/test all please", true},
+		{"test all on a later line", testAllRe, "hi\n/test all", true},
+		{"test allx", testAllRe, "/test allx", false},
+		{"test unit is not all", testAllRe, "/test unit", false},
+		{"retest", retestRe, "/retest", true},
+		{"retest with trailing space", retestRe, "/retest  \nthanks", true},
+		{"retest with words", retestRe, "/retest unit", false},
+		{"retest-required is not retest", retestRe, "/retest-required", false},
+		{"retest-required", retestRequiredRe, "/retest-required", true},
+		{"ok-to-test", okToTestRe, "/ok-to-test", true},
+		{"ok-to-test mid-line", okToTestRe, "is this /ok-to-test", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.re.MatchString(config.StripCodeAndQuotes(tc.body)); got != tc.want {
+				t.Errorf("%s.MatchString(%q) = %v, want %v", tc.re, tc.body, got, tc.want)
 			}
 		})
 	}

@@ -1,23 +1,12 @@
 package config
 
-import (
-	"regexp"
-	"strings"
-)
+// This file holds the one piece of the ChatOps comment grammar that configuration needs: which
+// part of a comment a presubmit's trigger regexp sees (Presubmit.TriggerMatches). The commands
+// themselves (/test all, /retest, /ok-to-test...) belong to the plugins that run them, in
+// pkg/plugins/<name>; they call StripCodeAndQuotes too, so that every command ignores the same
+// text.
 
-// Comment commands shared by the trigger plugin and presubmit triggers, with Prow's grammar.
-// Match them against StripCodeAndQuotes(body), not the raw comment. These are compiled
-// once and never changed.
-var (
-	// TestAllRe matches "/test all": every presubmit that could run.
-	TestAllRe = regexp.MustCompile(`(?m)^/test all,?($|\s.*)`)
-	// RetestRe matches "/retest": failed jobs and auto-run jobs with no status yet.
-	RetestRe = regexp.MustCompile(`(?m)^/retest\s*$`)
-	// RetestRequiredRe matches "/retest-required": like /retest, non-optional jobs only.
-	RetestRequiredRe = regexp.MustCompile(`(?m)^/retest-required\s*$`)
-	// OkToTestRe matches "/ok-to-test", which a trusted user gives an untrusted PR.
-	OkToTestRe = regexp.MustCompile(`(?m)^/ok-to-test\s*$`)
-)
+import "strings"
 
 // StripCodeAndQuotes blanks the parts of a comment where Prow ignores commands: fenced code
 // blocks (``` or ~~~, up to the closing fence or the end of the comment, as Markdown renders

@@ -1,9 +1,6 @@
 package config
 
-import (
-	"regexp"
-	"testing"
-)
+import "testing"
 
 func TestStripCodeAndQuotes(t *testing.T) {
 	tests := []struct {
@@ -32,36 +29,6 @@ func TestStripCodeAndQuotes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := StripCodeAndQuotes(tc.body); got != tc.want {
 				t.Errorf("StripCodeAndQuotes(%q) = %q, want %q", tc.body, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestCommandRegexps(t *testing.T) {
-	tests := []struct {
-		name string
-		re   *regexp.Regexp
-		body string
-		want bool
-	}{
-		{"test all", TestAllRe, "/test all", true},
-		{"test all with comma", TestAllRe, "/test all,", true},
-		{"test all then text", TestAllRe, "/test all please", true},
-		{"test all on a later line", TestAllRe, "hi\n/test all", true},
-		{"test allx", TestAllRe, "/test allx", false},
-		{"test unit is not all", TestAllRe, "/test unit", false},
-		{"retest", RetestRe, "/retest", true},
-		{"retest with trailing space", RetestRe, "/retest  \nthanks", true},
-		{"retest with words", RetestRe, "/retest unit", false},
-		{"retest-required is not retest", RetestRe, "/retest-required", false},
-		{"retest-required", RetestRequiredRe, "/retest-required", true},
-		{"ok-to-test", OkToTestRe, "/ok-to-test", true},
-		{"ok-to-test mid-line", OkToTestRe, "is this /ok-to-test", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.re.MatchString(StripCodeAndQuotes(tc.body)); got != tc.want {
-				t.Errorf("%s.MatchString(%q) = %v, want %v", tc.re, tc.body, got, tc.want)
 			}
 		})
 	}

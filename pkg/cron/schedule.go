@@ -1,7 +1,6 @@
-package config
+package cron
 
 import (
-	"errors"
 	"fmt"
 	"math/bits"
 	"strconv"
@@ -9,8 +8,8 @@ import (
 	"time"
 )
 
-// scheduleHorizon bounds the search for a cron expression's next tick. Every expression the
-// validator accepts fires within it, except impossible dates such as "0 0 30 2 *", whose
+// scheduleHorizon bounds the search for a cron expression's next tick. Every expression Parse
+// accepts fires within it, except impossible dates such as "0 0 30 2 *", whose
 // Next is the zero time. February 29 comes at least every 8 years (2096, then 2104).
 const scheduleHorizon = 50 // years
 
@@ -44,17 +43,17 @@ var cronDescriptors = map[string]string{
 	"@hourly":   "0 * * * *",
 }
 
-// ParseSchedule parses a cron expression in the syntax the config validator accepts (see
-// validateCron): five fields, six with a leading seconds field, or a descriptor. Times are
-// UTC, as in Prow. It fails exactly when validation does.
-func ParseSchedule(spec string) (Schedule, error) {
-	if err := validateCron(spec); err != nil {
+// Parse parses a cron expression in the syntax of the package doc: five fields, six with a
+// leading seconds field, or a descriptor. Times are UTC, as in Prow. An error names the
+// expression, the field that is wrong and why; pkg/config reports it for a periodic's cron:.
+func Parse(spec string) (Schedule, error) {
+	if err := validate(spec); err != nil {
 		return Schedule{}, err
 	}
 	spec = strings.TrimSpace(spec)
 	if d, ok := strings.CutPrefix(spec, "@every "); ok {
 		dur, _ := time.ParseDuration(strings.TrimSpace(d)) // validated above
-		return IntervalSchedule(dur), nil
+		return Every(dur), nil
 	}
 	if fields, ok := cronDescriptors[spec]; ok {
 		spec = fields
@@ -67,7 +66,7 @@ func ParseSchedule(spec string) (Schedule, error) {
 	sets := make([]uint64, len(fields))
 	for i, part := range parts {
 		set, err := fields[i].parse(part)
-		if err != nil { // cannot happen after validateCron; kept so a drift fails loudly
+		if err != nil { // cannot happen after validate; kept so a drift fails loudly
 			return Schedule{}, fmt.Errorf("cron expression %q: %s field: %w", spec, fields[i].name, err)
 		}
 		sets[i] = set
@@ -78,32 +77,9 @@ func ParseSchedule(spec string) (Schedule, error) {
 	}}, nil
 }
 
-// IntervalSchedule returns the schedule of an interval job: every d after the previous run.
-func IntervalSchedule(d time.Duration) Schedule { return Schedule{every: d} }
-
-// Schedule returns when the periodic runs: its cron expression or its interval.
-func (p Periodic) Schedule() (Schedule, error) {
-	switch {
-	case p.Cron != "" && p.Interval != "":
-		return Schedule{}, errors.New("cron and interval are mutually exclusive")
-	case p.Cron != "":
-		return ParseSchedule(p.Cron)
-	case p.Interval != "":
-		d := p.interval
-		if d == 0 { // a Periodic that did not come through validation
-			var err error
-			if d, err = time.ParseDuration(p.Interval); err != nil {
-				return Schedule{}, err
-			}
-		}
-		if d <= 0 {
-			return Schedule{}, fmt.Errorf("interval %q must be positive", p.Interval)
-		}
-		return IntervalSchedule(d), nil
-	default:
-		return Schedule{}, errors.New("a periodic needs cron or interval")
-	}
-}
+// Every returns a fixed-interval schedule, that of an interval periodic: every d after the
+// previous run.
+func Every(d time.Duration) Schedule { return Schedule{every: d} }
 
 // Interval returns the fixed interval of an interval or "@every" schedule, and 0 for a
 // calendar one.

@@ -1,11 +1,13 @@
-package config
+package cron
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestValidateCron(t *testing.T) {
+// TestParseSyntax checks the syntax Parse accepts and the errors it gives for the rest, which
+// checkconfig prints for a periodic's cron:.
+func TestParseSyntax(t *testing.T) {
 	tests := []struct {
 		spec    string
 		wantErr string // "" for valid
@@ -36,12 +38,12 @@ func TestValidateCron(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.spec, func(t *testing.T) {
-			err := validateCron(tc.spec)
+			_, err := Parse(tc.spec)
 			switch {
 			case tc.wantErr == "" && err != nil:
-				t.Errorf("validateCron(%q) = %v, want nil", tc.spec, err)
+				t.Errorf("Parse(%q) = %v, want nil", tc.spec, err)
 			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-				t.Errorf("validateCron(%q) = %v, want an error containing %q", tc.spec, err, tc.wantErr)
+				t.Errorf("Parse(%q) = %v, want an error containing %q", tc.spec, err, tc.wantErr)
 			}
 		})
 	}

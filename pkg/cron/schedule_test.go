@@ -1,7 +1,6 @@
-package config
+package cron
 
 import (
-	"fmt"
 	"math/rand"
 	"testing"
 	"time"
@@ -62,9 +61,9 @@ func TestScheduleNext(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := ParseSchedule(tc.spec)
+			s, err := Parse(tc.spec)
 			if err != nil {
-				t.Fatalf("ParseSchedule(%q) = %v", tc.spec, err)
+				t.Fatalf("Parse(%q) = %v", tc.spec, err)
 			}
 			got := s.Next(tc.from)
 			if !got.Equal(tc.want) || (!got.IsZero() && got.Location() != time.UTC) {
@@ -75,10 +74,10 @@ func TestScheduleNext(t *testing.T) {
 }
 
 func TestScheduleLatest(t *testing.T) {
-	hourly, _ := ParseSchedule("0 * * * *")
-	leap, _ := ParseSchedule("0 0 29 2 *")
-	never, _ := ParseSchedule("0 0 30 2 *")
-	hour := IntervalSchedule(time.Hour)
+	hourly, _ := Parse("0 * * * *")
+	leap, _ := Parse("0 0 29 2 *")
+	never, _ := Parse("0 0 30 2 *")
+	hour := Every(time.Hour)
 	at := func(h, m int) time.Time { return utc(2026, 3, 3, h, m, 0) }
 	tests := []struct {
 		name       string
@@ -116,7 +115,7 @@ func TestScheduleLatestMatchesStepping(t *testing.T) {
 		"15 10 * * 0,6", "0 0 1,15 * *", "45 23 * * *", "0 */2 1-7 * mon", "*/20 * * * * *"}
 	rng := rand.New(rand.NewSource(1))
 	for _, spec := range specs {
-		s, err := ParseSchedule(spec)
+		s, err := Parse(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,8 +133,10 @@ func TestScheduleLatestMatchesStepping(t *testing.T) {
 	}
 }
 
-// TestParseScheduleAgreesWithValidation: what checkconfig accepts, horologium can run.
-func TestParseScheduleAgreesWithValidation(t *testing.T) {
+// TestParseAgreesWithValidate: Parse fails exactly when validate does, so that the field
+// parser never rejects what validation let through (what checkconfig accepts, horologium
+// can run).
+func TestParseAgreesWithValidate(t *testing.T) {
 	for _, spec := range []string{
 		"0 3 * * *", "*/15 * * * *", "0 0-23/2 1,15 * MON-FRI", "30 4 1 jan,jul ?", "0 0 * * 0",
 		"5 0 3 * * *", "@daily", "@every 90m", "", "* * * *", "* * * * * * *", "60 * * * *",
@@ -143,56 +144,24 @@ func TestParseScheduleAgreesWithValidation(t *testing.T) {
 		"5-1 * * * *", "1,,2 * * * *", "@sometimes", "@every soon", "@every -1h", "@daily extra",
 		"*/x * * * *", "1-2-3 * * * *", "sun * * * *",
 	} {
-		_, perr := ParseSchedule(spec)
-		verr := validateCron(spec)
+		_, perr := Parse(spec)
+		verr := validate(spec)
 		if (perr == nil) != (verr == nil) {
-			t.Errorf("%q: ParseSchedule error %v, validateCron error %v", spec, perr, verr)
+			t.Errorf("%q: Parse error %v, validate error %v", spec, perr, verr)
 		}
 	}
 }
 
-func TestPeriodicSchedule(t *testing.T) {
-	c := mustLoad(t, `
-periodics:
-- name: nightly
-  cron: "0 3 * * *"
-  pipeline_run_spec: {pipelineRef: {name: nightly}}
-- name: soak
-  interval: 6h
-  pipeline_run_spec: {pipelineRef: {name: soak}}
-`)
-	var got []string
-	for _, p := range c.AllPeriodics() {
-		s, err := p.Schedule()
-		if err != nil {
-			t.Fatalf("%s: %v", p.Name, err)
-		}
-		got = append(got, fmt.Sprintf("%s %s %s", p.Name, s.Interval(), s.Next(tue).Format(time.RFC3339)))
-	}
-	want := []string{"nightly 0s 2026-03-04T03:00:00Z", "soak 6h0m0s 2026-03-03T16:15:02Z"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("schedules = %q, want %q", got, want)
-	}
-	for _, p := range []Periodic{{}, {Cron: "@daily", Interval: "1h"}, {Interval: "soon"}, {Interval: "-1h"}, {Cron: "0 0 0 * *"}} {
-		if _, err := p.Schedule(); err == nil {
-			t.Errorf("Periodic{Cron: %q, Interval: %q}.Schedule() succeeded", p.Cron, p.Interval)
-		}
-	}
-	if s, err := (Periodic{Interval: "90m"}).Schedule(); err != nil || s.Interval() != 90*time.Minute {
-		t.Errorf("unvalidated interval periodic: %v, %v", s.Interval(), err)
-	}
-}
-
-// FuzzParseSchedule checks that parsing never panics, agrees with validation, and that
+// FuzzParse checks that parsing never panics, agrees with validation, and that
 // Next and Latest agree on what they find.
-func FuzzParseSchedule(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, seed := range []string{"*/5 * * * *", "0 0 29 2 *", "5/15 0-23/2 1,15 jan-mar mon-fri", "@weekly", "@every 1h", "30 */10 * * * *"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
-		s, err := ParseSchedule(spec)
-		if (err == nil) != (validateCron(spec) == nil) {
-			t.Fatalf("%q: ParseSchedule error %v disagrees with validateCron", spec, err)
+		s, err := Parse(spec)
+		if (err == nil) != (validate(spec) == nil) {
+			t.Fatalf("%q: Parse error %v disagrees with validate", spec, err)
 		}
 		if err != nil {
 			return
