@@ -138,7 +138,7 @@ func parseConfig(file string, data []byte, st *loadState) (*Config, error) {
 // that fails to decode adds no jobs; one with unknown keys or bad values adds its jobs and
 // reports them. All errors are returned, joined.
 func loadJobConfig(path string, dst *JobConfig, st *loadState) error {
-	files, err := jobFiles(path)
+	files, err := JobFiles(path)
 	if err != nil {
 		return fmt.Errorf("find job config: %w", err)
 	}
@@ -163,13 +163,13 @@ func loadJobConfig(path string, dst *JobConfig, st *loadState) error {
 	return errors.Join(errs...)
 }
 
-// jobFiles lists the job files at path in lexical order, so that merging and error order do
+// JobFiles lists the job files at path, as Load reads them, in lexical order, so that merging and error order do
 // not depend on the file system. Files left out by a .prowignore file, as Prow reads them
 // (prowignore.go), are skipped. Entries whose names start with "." are skipped: that keeps
 // out .git and .github in a checked-out repository and the "..data" and "..<timestamp>"
 // entries of a mounted ConfigMap, which hold a second copy of every file. Symbolic links to
 // files are read through, since a mounted ConfigMap's files are all links.
-func jobFiles(path string) ([]string, error) {
+func JobFiles(path string) ([]string, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err

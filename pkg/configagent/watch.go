@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/bosun-ci/bosun/pkg/config"
 )
 
 // maxDebounceBursts bounds how many Debounce periods a burst of events may put a reload off.
@@ -175,7 +177,7 @@ func (a *Agent) digest() (string, error) {
 	files := []string{a.o.ConfigPath}
 	var errs []error
 	if a.o.JobConfigPath != "" {
-		jobs, err := jobFiles(a.o.JobConfigPath)
+		jobs, err := config.JobFiles(a.o.JobConfigPath)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("find job config: %w", err))
 		}
@@ -199,34 +201,4 @@ func (a *Agent) digest() (string, error) {
 		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil)), errors.Join(errs...)
-}
-
-// jobFiles lists the *.yaml and *.yml files at path as config.Load reads them: path itself if
-// it is a file, else the files under it in lexical order, not under names starting with ".".
-func jobFiles(path string) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	var files []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != path && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if ext := filepath.Ext(p); d.IsDir() || (ext != ".yaml" && ext != ".yml") {
-			return nil
-		}
-		files = append(files, p)
-		return nil
-	})
-	return files, err
 }
