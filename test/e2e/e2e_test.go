@@ -6,7 +6,6 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,30 +45,7 @@ periodics:
 func TestBinariesRunTheLoop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Logf: t.Logf})
-	if err != nil {
-		if framework.IsNoControlPlane(err) && !framework.ClusterRequired() {
-			t.Skipf("no local control plane: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer env.Stop()
-	if err := env.Cluster.CreateNamespace(ctx, namespace); err != nil {
-		t.Fatal(err)
-	}
-	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: config, PluginsYAML: pluginConfig, Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		bosun.Stop()
-		if t.Failed() {
-			for _, path := range bosun.Logs() {
-				data, _ := os.ReadFile(path)
-				t.Logf("%s:\n%s", path, data)
-			}
-		}
-	}()
+	env, bosun := startBosun(ctx, t, false, namespace, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: config, PluginsYAML: pluginConfig, Secret: secret})
 
 	pr := framework.PullRequest{Org: "acme", Repo: "widgets", Number: 5, Author: "alice", Association: "MEMBER",
 		HeadSHA: strings.Repeat("a", 40), BaseRef: "main", BaseSHA: strings.Repeat("b", 40)}

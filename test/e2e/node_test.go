@@ -198,19 +198,34 @@ func TestRealTekton(t *testing.T) {
 }
 
 // startOnNode starts the one-node cluster with Tekton's controller and bosun's binaries with
-// config, and registers their teardown: bosun's and Tekton's logs are printed when the test
-// failed, and the node must stop without errors and without traces on the host.
+// config (see startBosun).
 func startOnNode(ctx context.Context, t *testing.T, namespace, config string) (*framework.Env, *framework.Binaries) {
 	t.Helper()
-	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: true, Logf: t.Logf})
+	return startBosun(ctx, t, true, namespace, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: config, PluginsYAML: pluginConfig, Secret: secret})
+}
+
+// startBosun starts the control plane (with the node and Tekton's controller when onNode) and
+// bosun's binaries with opts, in namespace, and registers their teardown: the binaries' logs
+// (and Tekton's) are printed when the test failed, and a node must stop without errors and
+// without traces on the host. It skips the test when the control plane (or the node) cannot
+// run here, unless the environment requires it.
+func startBosun(ctx context.Context, t *testing.T, onNode bool, namespace string, opts framework.BinaryOptions) (*framework.Env, *framework.Binaries) {
+	t.Helper()
+	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Node: onNode, Logf: t.Logf})
 	if err != nil {
-		if framework.IsNoNode(err) && !framework.NodeRequired() {
+		if onNode && framework.IsNoNode(err) && !framework.NodeRequired() {
 			t.Skipf("no local node: %v", err)
+		}
+		if !onNode && framework.IsNoControlPlane(err) && !framework.ClusterRequired() {
+			t.Skipf("no local control plane: %v", err)
 		}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		env.Stop()
+		if !onNode {
+			return
+		}
 		// Stop remembers its first result: the node's teardown errors, if any.
 		if err := env.Cluster.Stop(); err != nil {
 			t.Errorf("stopping the cluster and its node: %v", err)
@@ -222,17 +237,22 @@ func startOnNode(ctx context.Context, t *testing.T, namespace, config string) (*
 	if err := env.Cluster.CreateNamespace(ctx, namespace); err != nil {
 		t.Fatal(err)
 	}
-	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: t.TempDir(), ConfigYAML: config, PluginsYAML: pluginConfig, Secret: secret})
+	bosun, err := env.StartBinaries(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		bosun.Stop()
-		if t.Failed() {
-			for _, path := range append(bosun.Logs(), env.Cluster.WorkDir()+"/tekton-controller.log") {
-				data, _ := os.ReadFile(path)
-				t.Logf("%s:\n%s", path, tail(string(data), 60))
-			}
+		if !t.Failed() {
+			return
+		}
+		logs := bosun.Logs()
+		if onNode {
+			logs = append(logs, env.Cluster.WorkDir()+"/tekton-controller.log")
+		}
+		for _, path := range logs {
+			data, _ := os.ReadFile(path)
+			t.Logf("%s:\n%s", path, tail(string(data), 60))
 		}
 	})
 	return env, bosun

@@ -57,31 +57,8 @@ func reloadConfig(extra string, jobs ...string) string {
 func TestBinariesReloadTheConfig(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	env, err := framework.Start(ctx, framework.Options{NoControllers: true, Logf: t.Logf})
-	if err != nil {
-		if framework.IsNoControlPlane(err) && !framework.ClusterRequired() {
-			t.Skipf("no local control plane: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer env.Stop()
-	if err := env.Cluster.CreateNamespace(ctx, reloadNamespace); err != nil {
-		t.Fatal(err)
-	}
 	workDir := t.TempDir()
-	bosun, err := env.StartBinaries(ctx, framework.BinaryOptions{WorkDir: workDir, ConfigYAML: reloadConfig("", "unit"), PluginsYAML: pluginConfig, Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		bosun.Stop()
-		if t.Failed() {
-			for _, path := range bosun.Logs() {
-				data, _ := os.ReadFile(path)
-				t.Logf("%s:\n%s", path, data)
-			}
-		}
-	}()
+	env, bosun := startBosun(ctx, t, false, reloadNamespace, framework.BinaryOptions{WorkDir: workDir, ConfigYAML: reloadConfig("", "unit"), PluginsYAML: pluginConfig, Secret: secret})
 	// StartBinaries writes the config the hook and the controller both read here.
 	configPath := filepath.Join(workDir, "config.yaml")
 	writeConfig := func(content string) {
