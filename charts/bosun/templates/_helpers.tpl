@@ -147,3 +147,57 @@ affinity:
 {{ toYaml . }}
 {{- end }}
 {{- end -}}
+
+{{/* The probes of every container: /healthz (alive) and /readyz on the port named probes. */}}
+{{- define "bosun.probes" -}}
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: probes
+  timeoutSeconds: 2
+  periodSeconds: 10
+  failureThreshold: 3
+readinessProbe:
+  httpGet:
+    path: /readyz
+    port: probes
+  # The checks have 2 s together.
+  timeoutSeconds: 3
+  periodSeconds: 5
+  failureThreshold: 2
+{{- end -}}
+
+{{/* A component's metrics Service; call with (dict "ctx" $ "component" "hook"). */}}
+{{- define "bosun.metricsService" -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "bosun.fullname" .ctx }}-{{ .component }}-metrics
+  namespace: {{ .ctx.Release.Namespace }}
+  labels:
+    {{- include "bosun.labels" . | nindent 4 }}
+    bosun.dev/metrics: "true"
+spec:
+  selector:
+    {{- include "bosun.selectorLabels" . | nindent 4 }}
+  ports:
+  - name: metrics
+    port: {{ (index .ctx.Values .component).metricsPort }}
+    targetPort: metrics
+{{- end -}}
+
+{{/* A component's PodDisruptionBudget; call with (dict "ctx" $ "component" "hook"). */}}
+{{- define "bosun.pdb" -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "bosun.fullname" .ctx }}-{{ .component }}
+  namespace: {{ .ctx.Release.Namespace }}
+  labels:
+    {{- include "bosun.labels" . | nindent 4 }}
+spec:
+  minAvailable: {{ (index .ctx.Values .component).pdb.minAvailable }}
+  selector:
+    matchLabels:
+      {{- include "bosun.selectorLabels" . | nindent 6 }}
+{{- end -}}
