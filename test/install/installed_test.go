@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -141,7 +140,10 @@ func TestInstalledChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports := freePorts(t, 5)
+	ports, err := localcluster.FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hookPort := ports[0]
 	valuesFile := filepath.Join(t.TempDir(), "values.yaml")
 	writeValues := func(config string) {
@@ -279,24 +281,6 @@ func indent(s, prefix string) string {
 		b.WriteString(prefix + sc.Text() + "\n")
 	}
 	return b.String()
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	ports := make([]int, 0, n)
-	var listeners []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range listeners {
-		l.Close()
-	}
-	return ports
 }
 
 const instanceSelector = "app.kubernetes.io/instance=bosun"

@@ -54,7 +54,7 @@ func (c *Cluster) StartControllerManager(ctx context.Context, logf func(string, 
 		return fmt.Errorf("%w: %v (run hack/build-node.sh)", ErrNodeUnavailable, err)
 	}
 	began := time.Now()
-	ports, err := freePorts(1)
+	ports, err := FreePorts(1)
 	if err != nil {
 		return err
 	}

@@ -190,7 +190,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, fmt.Errorf("generating certificates: %w", err)
 	}
 
-	ports, err := freePorts(3)
+	ports, err := FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -445,9 +445,10 @@ func writeKubeconfig(path string, cfg *rest.Config) error {
 	return nil
 }
 
-// freePorts returns n distinct free TCP ports on 127.0.0.1. They are free when returned;
-// another process could take one before the cluster binds it.
-func freePorts(n int) ([]int, error) {
+// FreePorts returns n distinct free TCP ports on 127.0.0.1, for the processes a test starts
+// (the cluster's own, and those of workloads on the host network). They are free when
+// returned; another process could take one before it is bound.
+func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

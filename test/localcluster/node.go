@@ -132,7 +132,7 @@ func (c *Cluster) StartNode(ctx context.Context, logf func(string, ...any)) (err
 	if err != nil {
 		return err
 	}
-	ports, err := freePorts(2)
+	ports, err := FreePorts(2)
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func (c *Cluster) StartTekton(ctx context.Context, logf func(string, ...any)) (e
 		return err
 	}
 
-	ports, err := freePorts(2)
+	ports, err := FreePorts(2)
 	if err != nil {
 		return err
 	}
