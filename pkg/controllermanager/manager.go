@@ -119,15 +119,19 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 			return err
 		}
 	}
-	// The reporter writes its ledger in the background until ctx ends, and once more then;
-	// Run returns only after that last write (see crier.Options.Stopped), and after the
-	// build clusters' informers stopped.
+	// The reporter writes its ledger in the background until its workers stopped (they
+	// finish what they started after ctx ends), and once more then; Run returns only after
+	// that last write (see crier.Options.Stopped and WorkersDone), and after the build
+	// clusters' informers stopped.
 	var stopped sync.WaitGroup
+	workersDone := make(chan struct{})
 	var clustersStopped <-chan struct{}
 	ctx, stopAll := context.WithCancel(ctx)
 	probesDone := make(chan struct{})
 	defer func() {
 		stopAll()
+		// Every controller's Run has returned by now (or never started).
+		close(workersDone)
 		stopped.Wait()
 		if clustersStopped != nil {
 			// client-go's reflector may sit out a backoff before it sees that ctx ended
@@ -185,7 +189,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}}
 	if o.GitHub != nil {
 		ctors = append(ctors, ctor{name: crier.AgentName, new: func(ctx context.Context) *controller.Impl {
-			return crier.NewController(crier.Options{Workers: o.ReporterWorkers, Stopped: &stopped}, o.GitHub)(ctx, nil)
+			return crier.NewController(crier.Options{Workers: o.ReporterWorkers, Stopped: &stopped, WorkersDone: workersDone}, o.GitHub)(ctx, nil)
 		}})
 	}
 	recorders := newEventRecorders(ctx)

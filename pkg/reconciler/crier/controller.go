@@ -34,6 +34,12 @@ type Options struct {
 	// their last records, and a process should wait for them before it exits, or a
 	// restart posts pending again for the jobs reported in the last moments.
 	Stopped *sync.WaitGroup
+	// WorkersDone, when set, is closed by the caller once the controller's Run returned,
+	// that is once its workers finished the reports they had started and drained the
+	// queue. The ledger's writers wait for it after the context ends, so that the records
+	// of those last reports are written too. Nil ends them with the context, and records
+	// made after it are lost.
+	WorkersDone <-chan struct{}
 }
 
 // NewController returns a constructor for the GitHub status reporter.
@@ -57,7 +63,8 @@ func NewController(opts Options, gh github.StatusCreator) func(context.Context, 
 				}
 				return uids, nil
 			},
-			flushers: opts.Stopped,
+			flushers:    opts.Stopped,
+			workersDone: opts.WorkersDone,
 		}
 		led.start(ctx)
 		r := &Reconciler{github: gh, prowJobClient: prowjobclient.Get(ctx), ledgers: led, jobs: informer.Informer().GetIndexer()}

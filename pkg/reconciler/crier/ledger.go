@@ -52,9 +52,15 @@ type ledgers struct {
 	// flushDelay and pruneInterval default to defaultFlushDelay and defaultPruneInterval.
 	flushDelay, pruneInterval time.Duration
 
-	// flushers counts the background writers; each ends after ctx, once its last records
-	// are written. Nil means a WaitGroup of the ledgers' own.
+	// flushers counts the background writers; each ends once its last records are written.
+	// Nil means a WaitGroup of the ledgers' own.
 	flushers *sync.WaitGroup
+	// workersDone, when set, is closed once the reporter's workers stopped. The writers go
+	// on after ctx ends until then: knative's workers finish the reports under way and
+	// drain the queue after their context ended, and a record made then must be written
+	// too, or a restart posts that job's pending status again. Nil ends the writers with
+	// ctx.
+	workersDone <-chan struct{}
 
 	mu   sync.Mutex
 	byNS map[string]*ledger
@@ -141,7 +147,7 @@ func (l *ledgers) runFlusher(led *ledger) {
 	l.flushers.Add(1)
 	go func() {
 		defer l.flushers.Done()
-		led.run(l.ctx, delay, prune)
+		led.run(l.ctx, l.workersDone, delay, prune)
 	}()
 }
 
@@ -238,22 +244,38 @@ func (l *ledger) signal() {
 	}
 }
 
-// run writes the records a delay after they are made, prunes now and then, and writes what
-// is left when ctx ends.
-func (l *ledger) run(ctx context.Context, delay, prune time.Duration) {
+// run writes the records a delay after they are made and prunes now and then until ctx
+// ends; then it goes on writing, under a context of its own, until workersDone is closed
+// (at once when it is nil), and writes what is left.
+func (l *ledger) run(ctx context.Context, workersDone <-chan struct{}, delay, prune time.Duration) {
 	log := logging.FromContext(ctx)
 	pruneTicker := time.NewTicker(prune)
 	defer pruneTicker.Stop()
+	prunes := pruneTicker.C
+	stopping := ctx.Done()
+	// stopped is closed once there is nothing more to wait for before the last write.
+	var stopped <-chan struct{}
 	for {
 		select {
-		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		case <-stopping:
+			// Records made from now on are the workers' last; pruning is over.
+			stopping, prunes = nil, nil
+			ctx = context.WithoutCancel(ctx)
+			if workersDone == nil {
+				closed := make(chan struct{})
+				close(closed)
+				stopped = closed
+			} else {
+				stopped = workersDone
+			}
+		case <-stopped:
+			final, cancel := context.WithTimeout(ctx, 5*time.Second)
 			if err := l.flush(final); err != nil {
 				log.Warnw("Could not write the reporter's ledger before stopping", "error", err)
 			}
 			cancel()
 			return
-		case <-pruneTicker.C:
+		case <-prunes:
 			if err := l.prune(ctx); err != nil {
 				log.Warnw("Could not prune the reporter's ledger", "error", err)
 			}
@@ -261,11 +283,19 @@ func (l *ledger) run(ctx context.Context, delay, prune time.Duration) {
 			// Gather what comes within the delay into one write.
 			timer := time.NewTimer(delay)
 			select {
-			case <-ctx.Done():
+			case <-stopping:
+			case <-stopped:
 			case <-timer.C:
 			}
 			timer.Stop()
-			if err := l.flush(ctx); err != nil && ctx.Err() == nil {
+			write, cancel := ctx, context.CancelFunc(func() {})
+			if stopping == nil {
+				// ctx no longer ends: bound each write while the workers finish.
+				write, cancel = context.WithTimeout(ctx, 5*time.Second)
+			}
+			err := l.flush(write)
+			cancel()
+			if err != nil && ctx.Err() == nil {
 				log.Warnw("Could not write the reporter's ledger; retrying", "error", err)
 				l.signal()
 			}

@@ -1,7 +1,9 @@
 package crier
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,6 +103,31 @@ func TestLedgerPrunesJobsThatAreGone(t *testing.T) {
 		if got := storedLedger(t, kube); !equalSets(got, want) {
 			t.Errorf("after prune pass %d: ledger holds %v, want %v", pass, got, want)
 		}
+	}
+}
+
+func TestLedgerWritesTheRecordsOfReportsFinishedAfterTheStop(t *testing.T) {
+	// knative's workers finish the reports they started, and drain the queue, after the
+	// controller's context ended. The CI run that found this: the 1,000th pending status
+	// was posted while the process stopped, its record came after the writer's last write,
+	// and the restarted reporter posted it again.
+	base := logging.WithLogger(t.Context(), zaptest.NewLogger(t).Sugar())
+	ctx, stop := context.WithCancel(base)
+	kube := kubefake.NewSimpleClientset()
+	var writers sync.WaitGroup
+	workersDone := make(chan struct{})
+	l := &ledgers{configMaps: kube.CoreV1().ConfigMaps, flushers: &writers, workersDone: workersDone, flushDelay: time.Millisecond}
+	l.start(ctx)
+	led := l.get(prowNS)
+	led.add(ctx, uid(1))
+	stop()
+	// A worker's report ends after the stop: the record is made then.
+	led.add(base, uid(2))
+	close(workersDone)
+	writers.Wait()
+	want := map[uidKey]bool{uidBytes(uid(1)): true, uidBytes(uid(2)): true}
+	if got := storedLedger(t, kube); !equalSets(got, want) {
+		t.Errorf("after the stop the ledger holds %d entries, want both jobs: the one reported after the stop would be posted again", len(got))
 	}
 }
 
