@@ -111,6 +111,7 @@ func (s *Server) dispatch(ctx context.Context, log *zap.SugaredLogger, guid stri
 			Logger:       log.With("plugin", name),
 			EventGUID:    guid,
 			Registry:     s.opts.Registry,
+			Trigger:      s.opts.Trigger,
 		}
 		wg.Add(1)
 		go func() {

@@ -41,6 +41,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/plugins"
 	"github.com/bosun-ci/bosun/pkg/probes"
 	"github.com/bosun-ci/bosun/pkg/resync"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 )
 
 // drainTimeout bounds how long a stopping server waits for the requests in flight; a
@@ -122,12 +123,16 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 
 	prowJobs := pjClient.ProwV1().ProwJobs(cfg.ProwJobNamespace)
+	// One decision core for the webhooks' trigger plugin and the resync: they share its
+	// file cache and decide alike.
+	jobTrigger := trigger.New(trigger.Options{Files: gh, ProwJobs: prowJobs})
 	webhooks := NewServer(Options{
 		Secret:       func() []byte { return secret },
 		Config:       getConfig,
 		PluginConfig: getPluginConfig,
 		GitHub:       gh,
 		ProwJobs:     prowJobs,
+		Trigger:      jobTrigger,
 		Logger:       logger,
 		Metrics:      NewMetrics(reg),
 
@@ -135,7 +140,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	})
 
 	// The resync shares the webhook handlers' GitHub client, so its listings revalidate
-	// against the same ETag cache, and the trigger's file cache (see trigger.DecidePresubmits).
+	// against the same ETag cache, and their decision core (jobTrigger).
 	var resyncer *resync.Resyncer
 	if cfg.Resync.Enabled() {
 		resyncer, err = resync.New(resync.Options{
@@ -143,6 +148,7 @@ func Run(ctx context.Context, o RunOptions) error {
 			PluginConfig: getPluginConfig,
 			GitHub:       gh,
 			ProwJobs:     prowJobs,
+			Trigger:      jobTrigger,
 			Logger:       logger.Named("resync"),
 			Registerer:   reg,
 		})

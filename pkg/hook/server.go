@@ -14,6 +14,7 @@ import (
 
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 )
 
 // Defaults sized for GitHub: it caps payloads at 25 MB and gives up on a delivery after
@@ -33,12 +34,15 @@ const (
 // Options configure a Server.
 type Options struct {
 	// Secret returns the current webhook secret; a function so it can be rotated.
-	Secret         func() []byte
-	Registry       *plugins.Registry
-	Config         config.Getter
-	PluginConfig   func() *plugins.Configuration
-	GitHub         plugins.GitHubClient
-	ProwJobs       plugins.ProwJobClient
+	Secret       func() []byte
+	Registry     *plugins.Registry
+	Config       config.Getter
+	PluginConfig func() *plugins.Configuration
+	GitHub       plugins.GitHubClient
+	ProwJobs     plugins.ProwJobClient
+	// Trigger is the job-triggering core every event's plugins share (Agent.Trigger);
+	// nil builds one over GitHub and ProwJobs. Run gives the same one to the resync.
+	Trigger        *trigger.Trigger
 	Logger         *zap.SugaredLogger
 	Metrics        *Metrics
 	MaxBodyBytes   int64
@@ -80,6 +84,9 @@ func NewServer(o Options) *Server {
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
+	}
+	if o.Trigger == nil {
+		o.Trigger = trigger.New(trigger.Options{Files: o.GitHub, ProwJobs: o.ProwJobs})
 	}
 	return &Server{
 		opts:       o,

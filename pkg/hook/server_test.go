@@ -32,7 +32,9 @@ import (
 	"github.com/bosun-ci/bosun/pkg/hook"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
-	"github.com/bosun-ci/bosun/pkg/plugins/trigger"
+	// The trigger plugin registers itself in plugins.Default.
+	_ "github.com/bosun-ci/bosun/pkg/plugins/trigger"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/test/fakegithub"
 	"github.com/bosun-ci/bosun/test/webhook"
 )

@@ -16,6 +16,7 @@ import (
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 )
 
 // ProwJobClient is what plugins may do with the ProwJobs of the hook's namespace: create
@@ -44,6 +45,9 @@ type Agent struct {
 	// Registry holds the plugins linked into the hook, for plugins that describe the
 	// others (help).
 	Registry *Registry
+	// Trigger is the job-triggering core the hook builds once per process and shares with
+	// its resync of open pull requests (the trigger plugin's caches live there).
+	Trigger *trigger.Trigger
 }
 
 // Handlers a plugin can provide; nil ones are skipped. A handler returns an error only

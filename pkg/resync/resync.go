@@ -3,7 +3,7 @@
 // was lost on the way, would leave its commit untested. A pass lists each configured
 // repository's open pull requests and, for each head commit that lacks a ProwJob for a job
 // that could run by itself, makes the decision the trigger makes for a pull_request event
-// (trigger.DecidePresubmits) and creates the jobs it selects that are missing: all of them
+// (trigger.Trigger.Decide) and creates the jobs it selects that are missing: all of them
 // when the webhook never arrived, the rest when the hook failed halfway through it.
 //
 // A pass is cheap when nothing changed: one listing per repository, answered 304 from the
@@ -34,7 +34,7 @@ import (
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/plugins"
-	"github.com/bosun-ci/bosun/pkg/plugins/trigger"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 )
 
 // EventGUIDPrefix starts the stand-in for the X-GitHub-Delivery id that names the jobs a
@@ -65,6 +65,10 @@ type Options struct {
 	GitHub plugins.GitHubClient
 	// ProwJobs is the ProwJob client of the hook's namespace (config's prowjob_namespace).
 	ProwJobs plugins.ProwJobClient
+	// Trigger should be the hook's decision core, the one its trigger plugin uses, so that
+	// a resync and the events share its caches. Nil builds one of the resync's own over
+	// GitHub and ProwJobs.
+	Trigger *trigger.Trigger
 	// Logger defaults to a no-op logger.
 	Logger *zap.SugaredLogger
 	// Registerer receives the resync metrics (metrics.go); nil leaves them unregistered.
@@ -94,6 +98,9 @@ func New(o Options) (*Resyncer, error) {
 	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
+	}
+	if o.Trigger == nil {
+		o.Trigger = trigger.New(trigger.Options{Files: o.GitHub, ProwJobs: o.ProwJobs})
 	}
 	m, err := newMetrics(o.Registerer)
 	if err != nil {
@@ -240,17 +247,16 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 	}
 	log := r.opts.Logger.With("org", rr.org, "repo", rr.repo, "pr", pr.GetNumber(), "sha", sha)
 	guid := eventGUID(rr.org, rr.repo, pr.GetNumber())
-	a := plugins.Agent{
-		GitHub:       r.opts.GitHub,
-		ProwJobs:     r.opts.ProwJobs,
-		Config:       cfg,
-		PluginConfig: pluginCfg,
-		Logger:       log.With("plugin", trigger.PluginName, "event-GUID", guid),
-		EventGUID:    guid,
+	settings := pluginCfg.TriggerFor(rr.org, rr.repo)
+	ev := trigger.Event{
+		Config: cfg,
+		Trust: trigger.TrustFunc(func(ctx context.Context, org, repo, user, association string) (bool, error) {
+			return plugins.Trusted(ctx, r.opts.GitHub, settings, org, repo, user, association)
+		}),
+		GUID:   guid,
+		Logger: log.With("plugin", trigger.PluginName, "event-GUID", guid),
 	}
-	// No comment and no label for an untrusted author: the opened event asked once, or a
-	// pass would otherwise repeat the request on every pull request whose webhook was lost.
-	d, err := trigger.DecidePresubmits(ctx, a, pr)
+	d, err := r.opts.Trigger.Decide(ctx, ev, pr)
 	if err != nil {
 		return 0, err
 	}
@@ -277,7 +283,7 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 		r.decided.put(key, inputs+jobsFingerprint(present, nil))
 		return 0, nil
 	}
-	created, err := trigger.CreatePresubmits(ctx, a, pr, missing)
+	created, err := r.opts.Trigger.CreatePresubmits(ctx, ev, trigger.PullRequestRefs(pr), missing, trigger.CreateOptions{Automatic: true})
 	if created > 0 {
 		log.Infow("Created the presubmits of a head whose webhook never arrived or was handled only in part",
 			"created", created, "present", len(present))

@@ -27,7 +27,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
-	"github.com/bosun-ci/bosun/pkg/plugins/trigger"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/test/fakegithub"
 )
 

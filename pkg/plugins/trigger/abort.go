@@ -13,11 +13,13 @@ import (
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 )
 
-// DescriptionSuperseded is the description of presubmits aborted because a newer commit, a
-// newer run of the same job, or the pull request's closing made them pointless.
-const DescriptionSuperseded = "Aborted by trigger plugin."
+// descriptionSuperseded is the description of presubmits aborted because a newer commit, a
+// newer run of the same job, or the pull request's closing made them pointless; the core
+// runs such a job again when its head comes back.
+const descriptionSuperseded = trigger.DescriptionSuperseded
 
 // runningPresubmits lists the presubmits of a pull request that have not finished.
 func runningPresubmits(ctx context.Context, a plugins.Agent, org, repo string, number int) ([]prowjobsv1.ProwJob, error) {
@@ -90,7 +92,7 @@ func supersedeOlder(ctx context.Context, a plugins.Agent, org, repo string, numb
 	for i := range running {
 		pj := &running[i]
 		if keep, ok := newest[pj.Spec.Job]; ok && keep.Name != pj.Name {
-			if err := abortJob(ctx, a, pj, DescriptionSuperseded); err != nil {
+			if err := abortJob(ctx, a, pj, descriptionSuperseded); err != nil {
 				errs = append(errs, err)
 			}
 		}

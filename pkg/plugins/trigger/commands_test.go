@@ -21,6 +21,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/test/fakegithub"
 )
 
@@ -525,6 +526,8 @@ func TestChangedFilesFetchedOncePerHead(t *testing.T) {
 			env.gh.SetPullRequestFiles("acme", "widgets", 42, "docs/retry.md", "fetcher/fetcher.go")
 			env.gh.Reset()
 			p := newPlugin()
+			// One core for all the events, as the hook has.
+			env.agent.Trigger = trigger.New(trigger.Options{Files: env.agent.GitHub, ProwJobs: env.agent.ProwJobs})
 			ctx := testContext(t)
 			for i, event := range tc.events {
 				if err := dispatch(ctx, p, env.agent, event(t)); err != nil {
@@ -1101,8 +1104,8 @@ func TestConcurrentRunsLeaveTheNewest(t *testing.T) {
 					if newest[pj.Spec.Job].Name != pj.Name {
 						t.Errorf("%s (%s) survived, but it is not the newest run of its job", pj.Name, pj.Spec.Job)
 					}
-				case pj.Status.State != prowjobsv1.AbortedState || pj.Status.Description != DescriptionSuperseded:
-					t.Errorf("%s (%s) ended %s %q, want aborted %q", pj.Name, pj.Spec.Job, pj.Status.State, pj.Status.Description, DescriptionSuperseded)
+				case pj.Status.State != prowjobsv1.AbortedState || pj.Status.Description != descriptionSuperseded:
+					t.Errorf("%s (%s) ended %s %q, want aborted %q", pj.Name, pj.Spec.Job, pj.Status.State, pj.Status.Description, descriptionSuperseded)
 				}
 			}
 			slices.Sort(running)

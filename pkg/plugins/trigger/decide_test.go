@@ -17,6 +17,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/test/fakegithub"
 )
 
@@ -82,7 +83,7 @@ func TestDecidePresubmits(t *testing.T) {
 			}
 			env.gh.Reset()
 
-			d, err := newPlugin().decide(testContext(t), env.agent, pr)
+			d, err := core(env.agent).Decide(testContext(t), event(env.agent, "acme", "widgets"), pr)
 			if err != nil {
 				t.Fatalf("decide() error = %v", err)
 			}
@@ -114,20 +115,19 @@ func TestCreatePresubmitsCounts(t *testing.T) {
 	env.agent.ProwJobs = clientset.ProwV1().ProwJobs("prow")
 	ctx := testContext(t)
 	pr := fixturePullRequest(t)
-	// A head no other test uses: DecidePresubmits shares the hook's file cache.
-	pr.Head.SHA = gogithub.Ptr("d3c1de0000000000000000000000000000000001")
+	env.agent.Trigger = trigger.New(trigger.Options{Files: env.agent.GitHub, ProwJobs: env.agent.ProwJobs})
 
-	d, err := DecidePresubmits(ctx, env.agent, pr)
+	d, err := core(env.agent).Decide(ctx, event(env.agent, "acme", "widgets"), pr)
 	if err != nil {
-		t.Fatalf("DecidePresubmits() error = %v", err)
+		t.Fatalf("Decide() error = %v", err)
 	}
 	for i, want := range []int{2, 0} {
-		n, err := CreatePresubmits(ctx, env.agent, pr, d.Jobs)
+		n, err := createPresubmits(ctx, env.agent, pr, d.Jobs)
 		if err != nil || n != want {
 			t.Errorf("CreatePresubmits() call %d = %d, %v; want %d, nil", i+1, n, err, want)
 		}
 	}
-	pj, err := clientset.ProwV1().ProwJobs("prow").Get(ctx, jobs.Name(AutomaticNameKey("acme", "widgets", 42), "unit", pr.GetHead().GetSHA()), metav1.GetOptions{})
+	pj, err := clientset.ProwV1().ProwJobs("prow").Get(ctx, jobs.Name(trigger.AutomaticNameKey("acme", "widgets", 42), "unit", pr.GetHead().GetSHA()), metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the unit job is not named after the pull request and the head: %v", err)
 	}
@@ -169,7 +169,7 @@ func TestAutomaticRunsAreNamedAfterTheHead(t *testing.T) {
 	}
 	resync := func(t *testing.T) handlerFunc {
 		return func(ctx context.Context, a plugins.Agent) error {
-			_, err := CreatePresubmits(ctx, a, fixturePullRequest(t), mustPresubmits(t, a.Config, "lint", "unit"))
+			_, err := createPresubmits(ctx, a, fixturePullRequest(t), mustPresubmits(t, a.Config, "lint", "unit"))
 			return err
 		}
 	}

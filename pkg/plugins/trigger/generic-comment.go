@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	gogithub "github.com/google/go-github/v93/github"
 
@@ -13,12 +12,10 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 )
 
-// now is the clock jobs are stamped with; a variable only so nothing else reads time.
-var now = time.Now
-
-func (p *plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogithub.IssueCommentEvent) error {
+func (*plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogithub.IssueCommentEvent) error {
 	if e.GetAction() != "created" || !e.GetIssue().IsPullRequest() || e.GetIssue().GetState() != "open" {
 		return nil
 	}
@@ -59,26 +56,26 @@ func (p *plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gog
 	if pr.GetState() != "open" {
 		return nil
 	}
-	refs := PullRequestRefs(pr)
+	refs := trigger.PullRequestRefs(pr)
 	if cmds.testHelp {
 		if err := a.GitHub.CreateComment(ctx, org, repo, number, listJobs(a.Config.PresubmitsFor(org, repo), refs.BaseRef, commenter)); err != nil {
 			return err
 		}
 	}
 	if cmds.okToTest {
-		if !hasLabel(pr.Labels, labelOkToTest) {
+		if !trigger.HasLabel(pr.Labels, labelOkToTest) {
 			if err := a.GitHub.AddLabel(ctx, org, repo, number, labelOkToTest); err != nil {
 				return err
 			}
 		}
-		if hasLabel(pr.Labels, labelNeedsOkToTest) {
+		if trigger.HasLabel(pr.Labels, labelNeedsOkToTest) {
 			if err := a.GitHub.RemoveLabel(ctx, org, repo, number, labelNeedsOkToTest); err != nil {
 				return err
 			}
 		}
 	}
 
-	changes := p.pullRequestChanges(ctx, a, org, repo, number, pr.GetHead().GetSHA())
+	changes := core(a).Changes(ctx, org, repo, number, pr.GetHead().GetSHA())
 	selected := map[string]config.Presubmit{}
 	for _, job := range cmds.named {
 		if job.CouldRun(refs.BaseRef) {
@@ -116,8 +113,25 @@ func (p *plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gog
 	// label's own event starts (and a resync would); every other command asks for runs of
 	// its own.
 	onlyOkToTest := cmds.okToTest && !cmds.testAll && !retest && len(cmds.named) == 0
-	_, err = createPresubmits(ctx, a, refs, ordered, createOptions{retest: retest, supersede: !onlyOkToTest, automatic: onlyOkToTest})
-	return err
+	return runPresubmits(ctx, a, refs, ordered, trigger.CreateOptions{Retest: retest, Automatic: onlyOkToTest}, !onlyOkToTest)
+}
+
+// runPresubmits creates the selected jobs for refs and, with supersede, then leaves only
+// the newest run of each of them running on the pull request (supersedeOlder): what
+// commands do, since a command asks for a new run.
+func runPresubmits(ctx context.Context, a plugins.Agent, refs prowjobsv1.Refs, selected []config.Presubmit, o trigger.CreateOptions, supersede bool) error {
+	if len(selected) == 0 {
+		return nil
+	}
+	_, err := core(a).CreatePresubmits(ctx, event(a, refs.Org, refs.Repo), refs, selected, o)
+	if err != nil || !supersede {
+		return err
+	}
+	names := make(map[string]bool, len(selected))
+	for _, job := range selected {
+		names[job.Name] = true
+	}
+	return supersedeOlder(ctx, a, refs.Org, refs.Repo, refs.Pulls[0].Number, names)
 }
 
 // retestJobs picks what /retest reruns: jobs whose status on the head commit failed, and

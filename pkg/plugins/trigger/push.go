@@ -2,17 +2,15 @@ package trigger
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	gogithub "github.com/google/go-github/v93/github"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
-	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
 )
 
-func (p *plugin) handlePush(ctx context.Context, a plugins.Agent, e *gogithub.PushEvent) error {
+func (*plugin) handlePush(ctx context.Context, a plugins.Agent, e *gogithub.PushEvent) error {
 	branch, isBranch := strings.CutPrefix(e.GetRef(), "refs/heads/")
 	if !isBranch || e.GetDeleted() {
 		return nil
@@ -32,17 +30,12 @@ func (p *plugin) handlePush(ctx context.Context, a plugins.Agent, e *gogithub.Pu
 	}
 	// The pushed files are in the payload: no GitHub call.
 	changes := func() ([]string, error) { return pushedFiles(e), nil }
-	var pjs []*prowjobsv1.ProwJob
-	for _, job := range a.Config.PostsubmitsFor(org, repo) {
-		run, err := job.ShouldRunOnPush(branch, changes)
-		if err != nil {
-			return fmt.Errorf("decide whether %s runs: %w", job.Name, err)
-		}
-		if run {
-			pjs = append(pjs, jobs.NewPostsubmit(a.Config, job, refs, jobs.Options{EventGUID: a.EventGUID, Now: now()}))
-		}
+	ev := event(a, org, repo)
+	selected, err := core(a).Postsubmits(ev, refs, changes)
+	if err != nil {
+		return err
 	}
-	_, err := createAll(ctx, a, pjs, false)
+	_, err = core(a).CreatePostsubmits(ctx, ev, refs, selected)
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/test/fakegithub"
 	"github.com/bosun-ci/bosun/test/webhook"
 )
@@ -51,7 +52,7 @@ func (e *testEnv) seedJobs(t *testing.T, seeds ...seedJob) []*prowjobsv1.ProwJob
 		if !ok {
 			t.Fatalf("seed job %q is not a presubmit of acme/widgets", s.job)
 		}
-		refs := PullRequestRefs(fixturePullRequest(t))
+		refs := trigger.PullRequestRefs(fixturePullRequest(t))
 		refs.Pulls[0].Number = s.number
 		refs.Pulls[0].SHA = s.sha
 		pj := jobs.NewPresubmit(e.agent.Config, job, refs, jobs.Options{EventGUID: fmt.Sprintf("earlier-delivery-%d", i), Now: earlier})
@@ -152,7 +153,7 @@ func dispatch(ctx context.Context, p *plugin, a plugins.Agent, event any) error 
 // automatic run (createOptions.automatic), else after the delivery.
 func wantName(pj *prowjobsv1.ProwJob, sha string, automatic bool) string {
 	if automatic {
-		return jobs.Name(AutomaticNameKey(pj.Spec.Refs.Org, pj.Spec.Refs.Repo, pj.Spec.Refs.Pulls[0].Number), pj.Spec.Job, sha)
+		return jobs.Name(trigger.AutomaticNameKey(pj.Spec.Refs.Org, pj.Spec.Refs.Repo, pj.Spec.Refs.Pulls[0].Number), pj.Spec.Job, sha)
 	}
 	return jobs.Name(deliveryID, pj.Spec.Job, sha)
 }

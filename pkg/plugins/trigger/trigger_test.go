@@ -23,6 +23,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/test/fakegithub"
 	"github.com/bosun-ci/bosun/test/webhook"
 )
@@ -162,7 +163,14 @@ func (c *recordingCreator) jobs() []string {
 }
 
 // newPlugin is a trigger with its own empty caches.
-func newPlugin() *plugin { return &plugin{changes: newChangesCache(16)} }
+func newPlugin() *plugin { return &plugin{} }
+
+// createPresubmits creates jobs for pr's head as automatic runs, as the pull_request
+// events and the resync do, through a's core.
+func createPresubmits(ctx context.Context, a plugins.Agent, pr *gogithub.PullRequest, jobs []config.Presubmit) (int, error) {
+	refs := trigger.PullRequestRefs(pr)
+	return core(a).CreatePresubmits(ctx, event(a, refs.Org, refs.Repo), refs, jobs, trigger.CreateOptions{Automatic: true})
+}
 
 // testEnv is one handler invocation's world: the GitHub emulator with bosun's real client in
 // front of it, and a recording creator.
@@ -638,7 +646,7 @@ func TestHandlePush(t *testing.T) {
 }
 
 func TestPullRequestRefs(t *testing.T) {
-	got := PullRequestRefs(fixturePullRequest(t))
+	got := trigger.PullRequestRefs(fixturePullRequest(t))
 	want := prowjobsv1.Refs{
 		Org:      "acme",
 		Repo:     "widgets",
@@ -659,7 +667,7 @@ func TestPullRequestRefs(t *testing.T) {
 		}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("PullRequestRefs() (-want, +got):\n%s", diff)
+		t.Errorf("trigger.PullRequestRefs() (-want, +got):\n%s", diff)
 	}
 }
 
@@ -671,7 +679,7 @@ func TestCreatedJobs(t *testing.T) {
 	if err := newPlugin().handlePullRequest(testContext(t), env.agent, e); err != nil {
 		t.Fatalf("handlePullRequest() error = %v", err)
 	}
-	refs := PullRequestRefs(e.GetPullRequest())
+	refs := trigger.PullRequestRefs(e.GetPullRequest())
 	for _, got := range env.creator.created {
 		var job config.Presubmit
 		for _, j := range env.agent.Config.PresubmitsFor("acme", "widgets") {
@@ -679,7 +687,7 @@ func TestCreatedJobs(t *testing.T) {
 				job = j
 			}
 		}
-		want := jobs.NewPresubmit(env.agent.Config, job, refs, jobs.Options{EventGUID: deliveryID, NameKey: AutomaticNameKey("acme", "widgets", 42), Now: got.Status.StartTime.Time})
+		want := jobs.NewPresubmit(env.agent.Config, job, refs, jobs.Options{EventGUID: deliveryID, NameKey: trigger.AutomaticNameKey("acme", "widgets", 42), Now: got.Status.StartTime.Time})
 		want.Labels[prowjobsv1.BuildIDLabel] = got.Labels[prowjobsv1.BuildIDLabel]
 		want.Status.BuildID = got.Status.BuildID
 		want.CreationTimestamp = got.CreationTimestamp // the apiserver's, not the hook's
@@ -812,7 +820,7 @@ func TestRedeliveryWithClientset(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s", pj.Spec.Job, pj.Name))
 	}
 	slices.Sort(got)
-	key := AutomaticNameKey("acme", "widgets", 42)
+	key := trigger.AutomaticNameKey("acme", "widgets", 42)
 	want := []string{
 		"lint " + jobs.Name(key, "lint", headSHA),
 		"unit " + jobs.Name(key, "unit", headSHA),

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/bosun-ci/bosun/pkg/config"
-	"github.com/bosun-ci/bosun/pkg/plugins"
 )
 
 // defaultChangesCacheSize bounds how many pull request heads' file lists are kept.
@@ -46,19 +45,20 @@ func (c *changesCache) put(key string, files []string) {
 	c.files[key] = files
 }
 
-// pullRequestChanges returns a lazy, memoized reader of a pull request head's changed
-// files: nothing is fetched unless a job's decision needs the files, and then once.
-func (p *plugin) pullRequestChanges(ctx context.Context, a plugins.Agent, org, repo string, number int, sha string) config.ChangedFiles {
+// Changes returns a lazy, memoized reader of a pull request head's changed files: nothing
+// is fetched unless a job's decision needs the files, and then once per head for every
+// event and resync that asks.
+func (t *Trigger) Changes(ctx context.Context, org, repo string, number int, sha string) config.ChangedFiles {
 	key := fmt.Sprintf("%s/%s#%d@%s", org, repo, number, sha)
 	return func() ([]string, error) {
-		if files, ok := p.changes.get(key); ok {
+		if files, ok := t.changes.get(key); ok {
 			return files, nil
 		}
-		files, err := a.GitHub.GetPullRequestFiles(ctx, org, repo, number)
+		files, err := t.files.GetPullRequestFiles(ctx, org, repo, number)
 		if err != nil {
 			return nil, err
 		}
-		p.changes.put(key, files)
+		t.changes.put(key, files)
 		return files, nil
 	}
 }
