@@ -77,6 +77,7 @@ type Interface interface {
 	Assigner
 	ReviewRequester
 	FileGetter
+	TreeReader
 	IssueStateSetter
 }
 

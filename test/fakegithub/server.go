@@ -43,6 +43,7 @@ type Server struct {
 	teams         map[teamKey]map[string]string         // team -> lower-cased login -> membership state
 	issues        map[issueKey]*gogithub.Issue          // plain issues (pull requests are in pulls); made on first use
 	contents      map[contentKey][]byte                 // repository files by ref; made on first use
+	trees         map[string]treeKey                    // tree ids listed so far (git.go); made on first use
 
 	// edge is the state of what stands before the endpoints (edge.go); it has its own lock.
 	edge edgeState
@@ -141,6 +142,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /repos/{org}/{repo}/labels", s.listRepoLabels)
 	mux.HandleFunc("POST /repos/{org}/{repo}/labels", s.createRepoLabel)
 	mux.HandleFunc("GET /repos/{org}/{repo}/contents/{path...}", s.getContents)
+	mux.HandleFunc("GET /repos/{org}/{repo}/git/trees/{sha}", s.getTree)
+	mux.HandleFunc("GET /repos/{org}/{repo}/git/blobs/{sha}", s.getBlob)
 
 	// Everything else, including a known path with another method, is what GitHub answers
 	// for an unknown route; registering "/" also stops ServeMux from answering 405 in plain text.
