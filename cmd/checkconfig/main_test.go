@@ -54,6 +54,14 @@ func TestRun(t *testing.T) {
 	if err := os.WriteFile(migrated, []byte(migratedJob), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	inRepoCentral := filepath.Join(dir, "inrepo-config.yaml")
+	if err := os.WriteFile(inRepoCentral, []byte("in_repo_config:\n  enabled:\n    krestomatio: true\n    acme: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badProwYAML := filepath.Join(dir, ".prow.yaml")
+	if err := os.WriteFile(badProwYAML, []byte("presubmits:\n- name: unit\n  alwys_run: true\n  pipeline_run_spec: {pipelineRef: {name: p}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -117,6 +125,32 @@ func TestRun(t *testing.T) {
 		args:       []string{"--config-path", typo},
 		wantCode:   1,
 		wantStderr: []string{"warning: " + typo + ": not used by bosun (Prow's, ignored): deck\n", typo + `:4: unknown field "presubmits.acme/widgets[0].always_rn" (did you mean "always_run"?)`},
+	}, {
+		name:       "in-repo config: a real .lighthouse/",
+		args:       []string{"--config-path", inRepoCentral, "--prow-yaml-repo-name", "krestomatio/container_builder", "--prow-yaml-path", "../../pkg/config/testdata/inrepo/krestomatio-container_builder"},
+		wantCode:   0,
+		wantStdout: "config OK: 0 presubmits, 0 postsubmits, 0 periodics\nin-repo config of krestomatio/container_builder OK: 1 presubmits, 1 postsubmits\n",
+		wantStderr: []string{"warning: ../../pkg/config/testdata/inrepo/krestomatio-container_builder/.lighthouse/jenkins-x/release.yaml:12: unknown field "},
+	}, {
+		name:       "in-repo config: a .prow.yaml given by its path, with errors",
+		args:       []string{"--config-path", inRepoCentral, "--prow-yaml-repo-name", "acme/widgets", "--prow-yaml-path", badProwYAML},
+		wantCode:   1,
+		wantStderr: []string{"in-repo config of acme/widgets in " + dir + ":\n.prow.yaml:3: unknown field \"presubmits[0].alwys_run\" (did you mean \"always_run\"?)"},
+	}, {
+		name:       "in-repo config not enabled is a warning",
+		args:       []string{"--strict", "--config-path", inRepoCentral, "--prow-yaml-repo-name", "other/repo", "--prow-yaml-path", "../../pkg/config/testdata/inrepo/kcp-dev-logicalcluster"},
+		wantCode:   1,
+		wantStderr: []string{"warning: in_repo_config.enabled does not enable other/repo", "warning: left to Prow: 1 kubernetes job(s): pull-logicalcluster-lint", "checkconfig: 2 warning(s)"},
+	}, {
+		name:       "--prow-yaml-path needs --prow-yaml-repo-name",
+		args:       []string{"--config-path", inRepoCentral, "--prow-yaml-path", dir},
+		wantCode:   2,
+		wantStderr: []string{"--prow-yaml-path needs --prow-yaml-repo-name"},
+	}, {
+		name:       "--prow-yaml-repo-name is org/repo",
+		args:       []string{"--config-path", inRepoCentral, "--prow-yaml-repo-name", "widgets"},
+		wantCode:   2,
+		wantStderr: []string{`--prow-yaml-repo-name "widgets": want org/repo`},
 	}, {
 		name:       "-h documents the exit codes",
 		args:       []string{"-h"},

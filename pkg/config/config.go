@@ -36,6 +36,9 @@ type Config struct {
 	// Resync configures the hook's periodic check of open pull requests for missed
 	// webhooks (resync.go).
 	Resync Resync `json:"resync,omitempty"`
+	// InRepoConfig says for which repositories jobs are also read from the repository's
+	// own .prow.yaml, .prow/ and .lighthouse/ files (inrepo.go).
+	InRepoConfig InRepoConfig `json:"in_repo_config,omitempty"`
 
 	// file is the main config file, named in errors about its own fields.
 	file string

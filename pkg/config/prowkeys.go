@@ -36,13 +36,16 @@ const prowIgnoredKey = "prow_ignored"
 var prowTopLevelKeys = keySet(
 	// ProwConfig
 	"config_version_sha", "tide", "plank", "pipeline", "deck", "branch-protection", "gerrit",
-	"github_reporter", "horologium", "slack_reporter_configs", "in_repo_config", "gangway",
+	"github_reporter", "horologium", "slack_reporter_configs", "gangway",
 	"moonraker", "scheduler", "jenkins_operators", "log_level", "push_gateway",
 	"owners_dir_denylist", "pubsub_subscriptions", "pubsub_triggers", "github",
 	"status_error_link", "default_job_timeout", "managed_webhooks", "prowjob_default_entries",
 	"disabled_clusters",
 	// JobConfig
 	"presets", "decorate_all_jobs",
+	// Lighthouse's config.yaml, which is Prow's with these sections of its own
+	// (jenkins-x/lighthouse pkg/config/lighthouse/config.go and pkg/config/job/config.go).
+	"orgs", "jenkinses", "owners_dir_excludes", "providerConfig", "deployments",
 )
 
 // prowJobFileKeys are the keys of a job config file that Prow defines and bosun does not

@@ -49,7 +49,7 @@ func TestLoadRealConfigs(t *testing.T) {
 	}, {
 		name:         "GoogleCloudPlatform/oss-test-infra",
 		config:       "testdata/real/oss-test-infra/config.yaml",
-		wantSections: []string{"branch-protection", "deck", "gerrit", "in_repo_config", "log_level", "plank", "presets", "prowjob_default_entries", "pubsub_subscriptions", "tide"},
+		wantSections: []string{"branch-protection", "deck", "gerrit", "log_level", "plank", "presets", "prowjob_default_entries", "pubsub_subscriptions", "tide"},
 		wantFields:   []string{"sinker.max_pod_age", "sinker.terminated_pod_ttl"},
 	}, {
 		name:         "knative/test-infra",
@@ -58,6 +58,11 @@ func TestLoadRealConfigs(t *testing.T) {
 		wantSections: []string{"branch-protection", "deck", "log_level", "plank", "slack_reporter_configs", "tide"},
 		wantFields:   []string{"sinker.max_pod_age", "sinker.terminated_pod_ttl"},
 		wantProw:     6,
+	}, {
+		// Lighthouse's config.yaml as jx3 generates it (README.md in the directory).
+		name:         "Lighthouse (jx3)",
+		config:       "testdata/real/lighthouse-jx3/config.yaml",
+		wantSections: []string{"branch-protection", "github", "plank", "push_gateway", "tide"},
 	}, {
 		name:         "tektoncd/plumbing",
 		config:       "testdata/real/tektoncd-plumbing/config.yaml",

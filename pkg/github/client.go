@@ -68,6 +68,7 @@ type Interface interface {
 	PullRequestGetter
 	PullRequestLister
 	PullRequestFilesLister
+	PullRequestFileChangesLister
 	TrustChecker
 	TeamMembershipChecker
 	Commenter

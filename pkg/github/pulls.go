@@ -29,6 +29,35 @@ type PullRequestFilesLister interface {
 	GetPullRequestFiles(ctx context.Context, org, repo string, number int) ([]string, error)
 }
 
+// PullRequestFileChangesLister lists what a pull request does to each file it changes.
+type PullRequestFileChangesLister interface {
+	ListPullRequestFileChanges(ctx context.Context, org, repo string, number int) ([]FileChange, error)
+}
+
+// The statuses GitHub gives a file a pull request changes. GitHub also sends "copied",
+// "changed" (its mode only) and "unchanged"; those have content at the new name too.
+const (
+	FileAdded    = "added"
+	FileModified = "modified"
+	FileRemoved  = "removed"
+	FileRenamed  = "renamed"
+)
+
+// FileChange is one file a pull request changes.
+type FileChange struct {
+	// Filename is the file's path after the change; for a removed file, the path it had.
+	Filename string
+	// Status is what the change does to the file: FileAdded, FileModified, FileRemoved,
+	// FileRenamed or another of GitHub's statuses.
+	Status string
+	// PreviousFilename is the path a renamed file had before, and empty otherwise.
+	PreviousFilename string
+}
+
+// MaxFileChanges is the most files GitHub lists for a pull request: a larger one's list
+// stops there, so ListPullRequestFileChanges reads no further.
+const MaxFileChanges = 3000
+
 // GetPullRequest returns pull request number of org/repo.
 func (c *Client) GetPullRequest(ctx context.Context, org, repo string, number int) (*gogithub.PullRequest, error) {
 	pr, _, err := c.gh.PullRequests.Get(ctx, org, repo, number)
@@ -55,6 +84,32 @@ func (c *Client) GetPullRequestFiles(ctx context.Context, org, repo string, numb
 		// but a misbehaving proxy could.
 		if resp.NextPage <= opts.Page {
 			return names, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// ListPullRequestFileChanges returns the files pull request number of org/repo changes, with
+// what it does to each, reading every page up to MaxFileChanges files (GitHub lists no
+// more; a caller that must know it saw every file compares with the pull request's
+// changed_files).
+func (c *Client) ListPullRequestFileChanges(ctx context.Context, org, repo string, number int) ([]FileChange, error) {
+	var changes []FileChange
+	opts := &gogithub.ListOptions{PerPage: filesPerPage, Page: 1}
+	for {
+		files, resp, err := c.gh.PullRequests.ListFiles(ctx, org, repo, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("failed to list the file changes of pull request %s/%s#%d (page %d): %w", org, repo, number, opts.Page, err)
+		}
+		for _, f := range files {
+			if len(changes) == MaxFileChanges {
+				return changes, nil
+			}
+			changes = append(changes, FileChange{Filename: f.GetFilename(), Status: f.GetStatus(), PreviousFilename: f.GetPreviousFilename()})
+		}
+		// A next page that does not move forward would loop forever, as above.
+		if resp.NextPage <= opts.Page || len(changes) == MaxFileChanges {
+			return changes, nil
 		}
 		opts.Page = resp.NextPage
 	}

@@ -1,12 +1,16 @@
 package github_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	gogithub "github.com/google/go-github/v93/github"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bosun-ci/bosun/pkg/github"
+	"github.com/bosun-ci/bosun/test/fakegithub"
 )
 
 func TestListOpenPullRequests(t *testing.T) {
@@ -101,4 +105,83 @@ func TestListOpenPullRequestsRevalidates(t *testing.T) {
 	if got["GET /repos/:org/:repo/pulls 200"] != 2 || got["GET /repos/:org/:repo/pulls 304"] != 1 {
 		t.Errorf("request counts = %v, want the list counted under /repos/:org/:repo/pulls (two 200s, one 304)", got)
 	}
+}
+
+func TestListPullRequestFileChanges(t *testing.T) {
+	tests := []struct {
+		name      string
+		changes   []fakegithub.FileChange
+		want      []github.FileChange
+		wantCalls int
+	}{{
+		name:      "none",
+		wantCalls: 1,
+	}, {
+		name: "every status, renames with their old name",
+		changes: []fakegithub.FileChange{
+			{Filename: "a.yaml", Status: "added"},
+			{Filename: "b.yaml", Status: "modified"},
+			{Filename: "c.yaml", Status: "removed"},
+			{Filename: "config/d.yaml", Status: "renamed", PreviousFilename: "d.yaml"},
+		},
+		want: []github.FileChange{
+			{Filename: "a.yaml", Status: github.FileAdded},
+			{Filename: "b.yaml", Status: github.FileModified},
+			{Filename: "c.yaml", Status: github.FileRemoved},
+			{Filename: "config/d.yaml", Status: github.FileRenamed, PreviousFilename: "d.yaml"},
+		},
+		wantCalls: 1,
+	}, {
+		name:      "three pages",
+		changes:   manyChanges(250),
+		want:      manyWant(250),
+		wantCalls: 3,
+	}, {
+		name:      "stops at GitHub's own limit",
+		changes:   manyChanges(github.MaxFileChanges + 150),
+		want:      manyWant(github.MaxFileChanges),
+		wantCalls: github.MaxFileChanges / 100,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s := newClient(t, nil)
+			s.AddPullRequest(org, repo, &gogithub.PullRequest{Number: gogithub.Ptr(7)})
+			s.SetPullRequestFileChanges(org, repo, 7, tc.changes...)
+			s.Reset()
+
+			got, err := c.ListPullRequestFileChanges(testContext(t), org, repo, 7)
+			if err != nil {
+				t.Fatalf("ListPullRequestFileChanges() error = %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("changes (-want, +got):\n%s", diff)
+			}
+			if n := s.CallCount(); n != tc.wantCalls {
+				t.Errorf("made %d requests, want %d", n, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestListPullRequestFileChangesUnknownPullRequest(t *testing.T) {
+	c, _ := newClient(t, nil)
+	if _, err := c.ListPullRequestFileChanges(testContext(t), org, repo, 404); err == nil {
+		t.Fatal("ListPullRequestFileChanges() of a pull request GitHub does not have succeeded")
+	}
+}
+
+func manyChanges(n int) []fakegithub.FileChange {
+	out := make([]fakegithub.FileChange, n)
+	for i := range out {
+		out[i] = fakegithub.FileChange{Filename: fmt.Sprintf("f%04d", i)}
+	}
+	return out
+}
+
+func manyWant(n int) []github.FileChange {
+	out := make([]github.FileChange, n)
+	for i := range out {
+		out[i] = github.FileChange{Filename: fmt.Sprintf("f%04d", i), Status: github.FileModified}
+	}
+	return out
 }

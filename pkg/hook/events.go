@@ -112,6 +112,7 @@ func (s *Server) dispatch(ctx context.Context, log *zap.SugaredLogger, guid stri
 			EventGUID:    guid,
 			Registry:     s.opts.Registry,
 			Trigger:      s.opts.Trigger,
+			ConfigMaps:   s.opts.ConfigMaps,
 		}
 		wg.Add(1)
 		go func() {

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
@@ -102,6 +103,12 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return fmt.Errorf("failed to build the ProwJob client: %w", err)
 	}
+	// config-updater writes ConfigMaps, with the ProwJob client's rate settings.
+	kubeClient, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("failed to build the Kubernetes client: %w", err)
+	}
+	configMaps := func(namespace string) plugins.ConfigMapClient { return kubeClient.CoreV1().ConfigMaps(namespace) }
 	// The readiness check gets a client of its own, so its own rate limiter: a burst of
 	// deliveries waiting on the hook's limiter must not make the hook look unreachable.
 	probeClient, err := prowjobclientset.NewForConfig(rest.CopyConfig(restCfg))
@@ -125,13 +132,14 @@ func Run(ctx context.Context, o RunOptions) error {
 	prowJobs := pjClient.ProwV1().ProwJobs(cfg.ProwJobNamespace)
 	// One decision core for the webhooks' trigger plugin and the resync: they share its
 	// file cache and decide alike.
-	jobTrigger := trigger.New(trigger.Options{Files: gh, ProwJobs: prowJobs})
+	jobTrigger := trigger.New(trigger.Options{Files: gh, ProwJobs: prowJobs, Trees: gh, Statuses: gh})
 	webhooks := NewServer(Options{
 		Secret:       func() []byte { return secret },
 		Config:       getConfig,
 		PluginConfig: getPluginConfig,
 		GitHub:       gh,
 		ProwJobs:     prowJobs,
+		ConfigMaps:   configMaps,
 		Trigger:      jobTrigger,
 		Logger:       logger,
 		Metrics:      NewMetrics(reg),

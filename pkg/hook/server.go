@@ -40,6 +40,9 @@ type Options struct {
 	PluginConfig func() *plugins.Configuration
 	GitHub       plugins.GitHubClient
 	ProwJobs     plugins.ProwJobClient
+	// ConfigMaps returns the ConfigMaps client of a namespace, for config-updater; nil
+	// leaves that plugin without effect.
+	ConfigMaps func(namespace string) plugins.ConfigMapClient
 	// Trigger is the job-triggering core every event's plugins share (Agent.Trigger);
 	// nil builds one over GitHub and ProwJobs. Run gives the same one to the resync.
 	Trigger        *trigger.Trigger
@@ -86,7 +89,7 @@ func NewServer(o Options) *Server {
 		o.Metrics = NewMetrics(nil)
 	}
 	if o.Trigger == nil {
-		o.Trigger = trigger.New(trigger.Options{Files: o.GitHub, ProwJobs: o.ProwJobs})
+		o.Trigger = trigger.New(trigger.Options{Files: o.GitHub, ProwJobs: o.ProwJobs, Trees: o.GitHub, Statuses: o.GitHub})
 	}
 	return &Server{
 		opts:       o,

@@ -1,17 +1,21 @@
 package plugins
 
 import (
+	"cmp"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -35,9 +39,15 @@ type Configuration struct {
 	// Help is Prow's help section (its /help plugin's help-wanted guidelines). It is
 	// checked, but bosun's help plugin, which lists the commands, reads none of it.
 	Help ProwHelp `json:"help,omitempty"`
+	// ConfigUpdater configures the config-updater plugin: which files of the repository go
+	// into which ConfigMaps when a pull request changing them merges.
+	ConfigUpdater ConfigUpdater `json:"config_updater,omitempty"`
 
 	// warnings are what the file holds that bosun accepts but does not act on.
 	warnings []string
+	// configMaps are ConfigUpdater's maps resolved for the hook's cluster, in the order
+	// files are matched against them.
+	configMaps []ConfigMapTarget
 }
 
 // Warnings returns what plugins.yaml holds that bosun accepts but does not act on: sections
@@ -189,6 +199,7 @@ func ParseConfiguration(name string, data []byte, reg *Registry) (*Configuration
 	errs = append(errs, c.validatePlugins(tree, reg)...)
 	errs = append(errs, c.validateLgtm(name)...)
 	errs = append(errs, c.Label.validate(name)...)
+	errs = append(errs, c.resolveConfigUpdater(tree)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -481,4 +492,393 @@ func unionFold(a, b []string) []string {
 		}
 	}
 	return a
+}
+
+// DefaultCluster is the name Prow gives the cluster its own components run in. It is the
+// only cluster config_updater writes to in bosun: the hook's.
+const DefaultCluster = "default"
+
+// The bounds of config_updater.
+const (
+	// maxPartitions is the most ConfigMaps one map may spread its keys over, as in Prow.
+	maxPartitions = 256
+	// maxGlobAlternatives is the most paths one glob's {a,b} alternatives may expand to.
+	maxGlobAlternatives = 64
+)
+
+// ConfigUpdater is Prow's config_updater section: the files of a repository that the
+// config-updater plugin copies into ConfigMaps when a pull request changing them merges.
+type ConfigUpdater struct {
+	// Maps maps a file of the repository, named by its path or by a glob, to the ConfigMap
+	// it goes in. A glob's "*", "?" and "[...]" match within a directory, a "**" directory
+	// matches any number of directories, and "{a,b}" matches either alternative. With no
+	// maps, Prow's defaults apply: config/prow/config.yaml goes in the ConfigMap config and
+	// config/prow/plugins.yaml in plugins.
+	Maps map[string]ConfigMapSpec `json:"maps,omitempty"`
+	// GZIP stores every file gzipped, in binaryData, unless its map says otherwise.
+	GZIP bool `json:"gzip,omitempty"`
+	// ClusterGroups name sets of clusters and namespaces that maps can target.
+	ClusterGroups map[string]ClusterGroup `json:"cluster_groups,omitempty"`
+}
+
+// ClusterGroup is a named set of clusters, with the namespaces targeted in each.
+type ClusterGroup struct {
+	Clusters   []string `json:"clusters,omitempty"`
+	Namespaces []string `json:"namespaces,omitempty"`
+}
+
+// ConfigMapSpec is where the files matching one key of config_updater.maps go.
+type ConfigMapSpec struct {
+	// Name is the ConfigMap's name.
+	Name string `json:"name,omitempty"`
+	// PartitionedNames, instead of Name, spread the keys over several ConfigMaps, to stay
+	// under the 1 MiB one may hold: a key goes in the one the first byte of its SHA-256
+	// picks, as in Prow, so that existing partitions keep their keys.
+	PartitionedNames []string `json:"partitioned_names,omitempty"`
+	// Key is the ConfigMap key the file goes under. By default it is the file's base name,
+	// or with UseFullPathAsKey its path with "/" replaced by "-".
+	Key              string `json:"key,omitempty"`
+	UseFullPathAsKey bool   `json:"use_full_path_as_key,omitempty"`
+	// GZIP, when set, overrides config_updater.gzip for these files.
+	GZIP *bool `json:"gzip,omitempty"`
+	// Clusters maps a cluster to the namespaces the ConfigMap goes in there; an empty
+	// namespace is the ProwJob namespace. bosun writes in DefaultCluster only (other
+	// clusters are a warning at load); with neither Clusters nor ClusterGroups, the
+	// ConfigMap goes in the ProwJob namespace, as in Prow.
+	Clusters map[string][]string `json:"clusters,omitempty"`
+	// ClusterGroups names config_updater.cluster_groups to target instead of Clusters.
+	ClusterGroups []string `json:"cluster_groups,omitempty"`
+	// AllowedRepos, when set, are the only orgs and repositories whose pull requests update
+	// this ConfigMap; the pull requests of DeniedRepos never do.
+	AllowedRepos []string `json:"allowed_repos,omitempty"`
+	DeniedRepos  []string `json:"denied_repos,omitempty"`
+	// Namespace and AdditionalNamespaces are the keys Prow had before clusters, retired
+	// in 2020: namespaces of the default cluster, used when neither Clusters nor
+	// ClusterGroups is set (a warning either way).
+	Namespace            string   `json:"namespace,omitempty"`
+	AdditionalNamespaces []string `json:"additional_namespaces,omitempty"`
+}
+
+// defaultConfigMaps are Prow's config_updater maps when plugins.yaml has none.
+var defaultConfigMaps = map[string]ConfigMapSpec{
+	"config/prow/config.yaml":  {Name: "config"},
+	"config/prow/plugins.yaml": {Name: "plugins"},
+}
+
+// ConfigMapTarget is one entry of config_updater.maps, resolved for the hook's cluster.
+type ConfigMapTarget struct {
+	// Pattern is the entry's key: a path or a glob.
+	Pattern string
+	// Names are the ConfigMap's name, or its partitions' names.
+	Names []string
+	// Key, UseFullPathAsKey and GZIP are the entry's, GZIP with the section's default.
+	Key              string
+	UseFullPathAsKey bool
+	GZIP             bool
+	// Namespaces are those the ConfigMap goes in, sorted and without duplicates; "" is
+	// the ProwJob namespace. Empty when the entry targets only other clusters.
+	Namespaces []string
+
+	allowedRepos, deniedRepos []string
+	// globs are Pattern's alternatives, each split into path segments.
+	globs [][]string
+}
+
+// Matches reports whether file, a path of the repository, is one this entry maps.
+func (t ConfigMapTarget) Matches(file string) bool {
+	name := strings.Split(file, "/")
+	return slices.ContainsFunc(t.globs, func(g []string) bool { return matchSegments(g, name) })
+}
+
+// KeyFor returns the ConfigMap key file goes under.
+func (t ConfigMapTarget) KeyFor(file string) string {
+	switch {
+	case t.Key != "":
+		return t.Key
+	case t.UseFullPathAsKey:
+		return strings.ReplaceAll(file, "/", "-")
+	}
+	return path.Base(file)
+}
+
+// NameFor returns the name of the ConfigMap key goes in: the one name, or the partition
+// Prow would pick.
+func (t ConfigMapTarget) NameFor(key string) string {
+	if len(t.Names) == 1 {
+		return t.Names[0]
+	}
+	sum := sha256.Sum256([]byte(key))
+	return t.Names[int(sum[0])%len(t.Names)]
+}
+
+// allows reports whether org/repo's pull requests may update the ConfigMap: not denied,
+// and allowed if there is an allow list. Names are matched ignoring case, as GitHub does.
+func (t ConfigMapTarget) allows(org, repo string) bool {
+	match := func(e string) bool { return strings.EqualFold(e, org) || strings.EqualFold(e, org+"/"+repo) }
+	if slices.ContainsFunc(t.deniedRepos, match) {
+		return false
+	}
+	return len(t.allowedRepos) == 0 || slices.ContainsFunc(t.allowedRepos, match)
+}
+
+// ConfigMapsFor returns the config_updater maps org/repo's pull requests may update, in
+// the order a file is matched against them (the first match wins): exact paths first, then
+// globs sorted. With no maps in plugins.yaml these are Prow's defaults.
+func (c *Configuration) ConfigMapsFor(org, repo string) []ConfigMapTarget {
+	if c == nil {
+		return nil
+	}
+	var out []ConfigMapTarget
+	for _, t := range c.configMaps {
+		if t.allows(org, repo) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// resolveConfigUpdater checks config_updater and resolves its maps for the hook's cluster
+// into c.configMaps. Targets in other clusters and Prow's retired namespace keys are
+// warnings.
+func (c *Configuration) resolveConfigUpdater(tree *fileTree) []error {
+	cu := c.ConfigUpdater
+	specs := cu.Maps
+	if len(specs) == 0 {
+		specs = defaultConfigMaps
+	}
+	var errs []error
+	var elsewhere, retired []string
+	// written finds two entries writing the same key of the same ConfigMap, where the key
+	// is known before any file is: Prow refuses those too.
+	written := map[[3]string]string{}
+	for _, pattern := range slices.Sorted(maps.Keys(specs)) {
+		spec := specs[pattern]
+		where := fmt.Sprintf("%s: config_updater: maps: %q", tree.at(tree.key("config_updater", "maps", pattern)), pattern)
+		fail := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
+		}
+		t := ConfigMapTarget{
+			Pattern:          pattern,
+			Key:              spec.Key,
+			UseFullPathAsKey: spec.UseFullPathAsKey,
+			GZIP:             cu.GZIP,
+			allowedRepos:     spec.AllowedRepos,
+			deniedRepos:      spec.DeniedRepos,
+		}
+		if spec.GZIP != nil {
+			t.GZIP = *spec.GZIP
+		}
+		globs, err := compileGlob(pattern)
+		if err != nil {
+			fail("%v", err)
+		}
+		t.globs = globs
+
+		switch {
+		case spec.Name != "" && len(spec.PartitionedNames) > 0:
+			fail("name and partitioned_names are mutually exclusive")
+		case spec.Name != "":
+			t.Names = []string{spec.Name}
+		case len(spec.PartitionedNames) > maxPartitions:
+			fail("partitioned_names lists %d ConfigMaps, more than the %d allowed", len(spec.PartitionedNames), maxPartitions)
+		case len(spec.PartitionedNames) > 0:
+			t.Names = spec.PartitionedNames
+		default:
+			fail("name is empty")
+		}
+		for _, n := range t.Names {
+			if msgs := validation.IsDNS1123Subdomain(n); len(msgs) > 0 {
+				fail("%q is not a valid ConfigMap name: %s", n, strings.Join(msgs, "; "))
+			}
+		}
+		if spec.Key != "" {
+			if msgs := validation.IsConfigMapKey(spec.Key); len(msgs) > 0 {
+				fail("key: %q is not a valid ConfigMap key: %s", spec.Key, strings.Join(msgs, "; "))
+			}
+		}
+		for _, r := range slices.Concat(spec.AllowedRepos, spec.DeniedRepos) {
+			if !isOrgOrRepo(r) {
+				fail("allowed_repos and denied_repos: %q is neither an org nor org/repo", r)
+			}
+		}
+
+		var skipped []string
+		useCluster := func(cluster string, namespaces []string) {
+			if cluster == DefaultCluster {
+				t.Namespaces = append(t.Namespaces, namespaces...)
+			} else if !slices.Contains(skipped, cluster) {
+				skipped = append(skipped, cluster)
+			}
+		}
+		hasRetired := spec.Namespace != "" || len(spec.AdditionalNamespaces) > 0
+		switch {
+		case len(spec.Clusters) > 0 && len(spec.ClusterGroups) > 0:
+			fail("clusters and cluster_groups are mutually exclusive")
+		case len(spec.Clusters) > 0:
+			for _, cluster := range slices.Sorted(maps.Keys(spec.Clusters)) {
+				useCluster(cluster, spec.Clusters[cluster])
+			}
+		case len(spec.ClusterGroups) > 0:
+			for _, g := range spec.ClusterGroups {
+				group, ok := cu.ClusterGroups[g]
+				if !ok {
+					fail("cluster_groups: %q is not defined in config_updater.cluster_groups%s", g, didYouMean(g, slices.Sorted(maps.Keys(cu.ClusterGroups))))
+					continue
+				}
+				for _, cluster := range group.Clusters {
+					useCluster(cluster, group.Namespaces)
+				}
+			}
+		default:
+			t.Namespaces = append([]string{spec.Namespace}, spec.AdditionalNamespaces...)
+		}
+		if hasRetired {
+			retired = append(retired, pattern)
+		}
+		if len(skipped) > 0 {
+			elsewhere = append(elsewhere, fmt.Sprintf("%s (%s)", pattern, strings.Join(skipped, ", ")))
+		}
+		slices.Sort(t.Namespaces)
+		t.Namespaces = slices.Compact(t.Namespaces)
+		for _, ns := range t.Namespaces {
+			if msgs := validation.IsDNS1123Label(ns); ns != "" && len(msgs) > 0 {
+				fail("%q is not a valid namespace: %s", ns, strings.Join(msgs, "; "))
+			}
+		}
+
+		if len(t.Names) > 0 && (spec.Key != "" || isLiteralPath(pattern)) {
+			key := t.KeyFor(pattern)
+			for _, ns := range t.Namespaces {
+				id := [3]string{ns, t.NameFor(key), key}
+				if other, dup := written[id]; dup {
+					fail("key %q of ConfigMap %q is also written from %q", key, id[1], other)
+				}
+				written[id] = pattern
+			}
+		}
+		c.configMaps = append(c.configMaps, t)
+	}
+	// Exact paths are matched before globs, whatever their order in the file.
+	slices.SortStableFunc(c.configMaps, func(a, b ConfigMapTarget) int {
+		return cmp.Compare(patternRank(a.Pattern), patternRank(b.Pattern))
+	})
+
+	at := tree.at(tree.key("config_updater"))
+	if len(elsewhere) > 0 {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s: config_updater: ConfigMaps in clusters other than %q are skipped, since bosun's hook writes only in the cluster it runs in: %s", at, DefaultCluster, placesList(elsewhere)))
+	}
+	if len(retired) > 0 {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s: config_updater: namespace and additional_namespaces are keys Prow retired (use clusters: {default: [...]}); bosun uses them only where neither clusters nor cluster_groups is set: %s", at, placesList(retired)))
+	}
+	return errs
+}
+
+// patternRank orders exact paths (0) before globs (1).
+func patternRank(pattern string) int {
+	if isLiteralPath(pattern) {
+		return 0
+	}
+	return 1
+}
+
+// isLiteralPath reports whether pattern names one file rather than a glob.
+func isLiteralPath(pattern string) bool {
+	return !strings.ContainsAny(pattern, `*?[{\`)
+}
+
+// compileGlob checks a config_updater.maps key and returns its alternatives split into
+// path segments.
+func compileGlob(pattern string) ([][]string, error) {
+	switch {
+	case pattern == "":
+		return nil, errors.New("the path is empty")
+	case strings.HasPrefix(pattern, "/"):
+		return nil, errors.New("the path starts with \"/\"; paths are relative to the repository's root")
+	}
+	alternatives, err := expandBraces(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid glob: %w", err)
+	}
+	globs := make([][]string, 0, len(alternatives))
+	for _, alt := range alternatives {
+		segments := strings.Split(alt, "/")
+		for _, s := range segments {
+			// path.Match checks all of a pattern, even where it stops matching early.
+			if _, err := path.Match(s, ""); s != "**" && err != nil {
+				return nil, fmt.Errorf("not a valid glob: %q: %w", s, err)
+			}
+		}
+		globs = append(globs, segments)
+	}
+	return globs, nil
+}
+
+// expandBraces expands the {a,b} alternatives of a glob, nested or not, into at most
+// maxGlobAlternatives patterns.
+func expandBraces(p string) ([]string, error) {
+	open := strings.IndexByte(p, '{')
+	if open < 0 {
+		if strings.Contains(p, "}") {
+			return nil, errors.New(`"}" without "{"`)
+		}
+		return []string{p}, nil
+	}
+	if strings.Contains(p[:open], "}") {
+		return nil, errors.New(`"}" without "{"`)
+	}
+	depth, start := 0, open+1
+	var parts []string
+	for i := open; i < len(p); i++ {
+		switch p[i] {
+		case '{':
+			depth++
+		case ',':
+			if depth == 1 {
+				parts = append(parts, p[start:i])
+				start = i + 1
+			}
+		case '}':
+			depth--
+			if depth > 0 {
+				continue
+			}
+			parts = append(parts, p[start:i])
+			var out []string
+			for _, part := range parts {
+				expanded, err := expandBraces(p[:open] + part + p[i+1:])
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, expanded...)
+				if len(out) > maxGlobAlternatives {
+					return nil, fmt.Errorf("its {} alternatives expand to more than %d paths", maxGlobAlternatives)
+				}
+			}
+			return out, nil
+		}
+	}
+	return nil, errors.New(`"{" without "}"`)
+}
+
+// matchSegments matches a path split into segments against a glob split likewise, where a
+// "**" segment matches any number of segments.
+func matchSegments(glob, name []string) bool {
+	for len(glob) > 0 {
+		if glob[0] == "**" {
+			for i := range len(name) + 1 {
+				if matchSegments(glob[1:], name[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(name) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(glob[0], name[0]); !ok {
+			return false
+		}
+		glob, name = glob[1:], name[1:]
+	}
+	return len(name) == 0
 }

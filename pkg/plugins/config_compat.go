@@ -35,13 +35,13 @@ import (
 
 // decodedSections are the top-level keys of plugins.yaml that bosun decodes (and checks
 // key by key). They are the json names of Configuration's fields.
-var decodedSections = []string{"plugins", "triggers", "lgtm", "label", "approve", "help"}
+var decodedSections = []string{"plugins", "triggers", "lgtm", "label", "approve", "help", "config_updater"}
 
 // ignoredSections are the top-level keys of Prow's and Lighthouse's plugins.yaml that bosun
 // accepts without reading: they configure plugins or features bosun does not have.
 var ignoredSections = []string{
 	"blockades", "blunderbuss", "branch_cleaner", "bugzilla", "cat", "cherry_pick_approved",
-	"cherry_pick_unapproved", "config_updater", "dco", "external_plugins", "golint", "goose",
+	"cherry_pick_unapproved", "dco", "external_plugins", "golint", "goose",
 	"heart", "invalid_commit_msg", "jira", "milestone", "milestone_applier", "milestonestatus",
 	"override", "owners", "project_config", "project_manager", "release_note", "repo_milestone",
 	"require_matching_label", "requiresig", "retitle", "rifle", "sigmention", "size", "slack",

@@ -56,8 +56,11 @@ func TestRealPluginsYAML(t *testing.T) {
 				"require-matching-label (kubernetes/kubernetes, kubernetes/test-infra); retitle (kubernetes); shrug (kubernetes); " +
 				"sigmention (kubernetes); size (kubernetes); skip (kubernetes); slackevents (kubernetes); testfreeze (kubernetes); " +
 				"trick-or-treat (kubernetes); verify-owners (kubernetes); welcome (kubernetes); wip (kubernetes); yuks (kubernetes)",
+			`testdata/real/kubernetes-test-infra.yaml:175: config_updater: ConfigMaps in clusters other than "default" are skipped, ` +
+				"since bosun's hook writes only in the cluster it runs in: " +
+				"config/prow/config.yaml (test-infra-trusted), label_sync/labels.yaml (k8s-infra-prow-build-trusted, test-infra-trusted)",
 			"testdata/real/kubernetes-test-infra.yaml: sections bosun has no plugin or feature for, ignored: blockades (line 137), " +
-				"blunderbuss (line 144), cat (line 148), config_updater (line 175), external_plugins (line 276), goose (line 151), " +
+				"blunderbuss (line 144), cat (line 148), external_plugins (line 276), goose (line 151), " +
 				"heart (line 154), milestone_applier (line 169), owners (line 24), require_matching_label (line 198), retitle (line 205), " +
 				"size (line 75), slack (line 159), welcome (line 190)",
 			"testdata/real/kubernetes-test-infra.yaml:6: triggers: Prow settings bosun accepts but does not act on: join_org_url, trigger_github_workflows",
@@ -97,7 +100,7 @@ func TestRealPluginsYAML(t *testing.T) {
 			"testdata/real/oss-test-infra.yaml: plugins: entries for repositories named by URL (Prow's Gerrit repositories) are ignored, " +
 				"since bosun serves GitHub: https://kunit-review.googlesource.com/linux, https://linux-review.googlesource.com/linux/kernel/git/torvalds/linux",
 			"testdata/real/oss-test-infra.yaml: sections bosun has no plugin or feature for, ignored: blunderbuss (line 71), " +
-				"config_updater (line 40), external_plugins (line 211), milestone_applier (line 121), repo_milestone (line 110)",
+				"external_plugins (line 211), milestone_applier (line 121), repo_milestone (line 110)",
 			"testdata/real/oss-test-infra.yaml:18: triggers: Prow settings bosun accepts but does not act on: join_org_url, trigger_github_workflows",
 			"testdata/real/oss-test-infra.yaml:74: lgtm: Prow settings bosun accepts but does not act on: review_acts_as_lgtm, trusted_team_for_sticky_lgtm",
 			"testdata/real/oss-test-infra.yaml:49: approve: Prow settings bosun accepts but does not act on: commandHelpLink, ignore_review_state, require_self_approval",
@@ -125,7 +128,7 @@ func TestRealPluginsYAML(t *testing.T) {
 				"override (jenkins-x/dummy, test-org/bdd-gh-1571894662); size (jenkins-x/dummy, test-org/bdd-gh-1571894662); " +
 				"wip (jenkins-x/dummy, test-org/bdd-gh-1571894662)",
 			"testdata/real/lighthouse.yaml: sections bosun has no plugin or feature for, ignored: cat (line 14), " +
-				"cherry_pick_unapproved (line 15), config_updater (line 16), external_plugins (line 17), heart (line 20), " +
+				"cherry_pick_unapproved (line 15), external_plugins (line 17), heart (line 20), " +
 				"owners (line 21), requiresig (line 49), sigmention (line 50), welcome (line 58)",
 			"testdata/real/lighthouse.yaml:5: approve: Prow settings bosun accepts but does not act on: lgtm_acts_as_approve, require_self_approval",
 		},

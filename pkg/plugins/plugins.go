@@ -11,6 +11,7 @@ import (
 
 	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
@@ -26,6 +27,14 @@ type ProwJobClient interface {
 	Get(ctx context.Context, name string, opts metav1.GetOptions) (*prowjobsv1.ProwJob, error)
 	List(ctx context.Context, opts metav1.ListOptions) (*prowjobsv1.ProwJobList, error)
 	UpdateStatus(ctx context.Context, pj *prowjobsv1.ProwJob, opts metav1.UpdateOptions) (*prowjobsv1.ProwJob, error)
+}
+
+// ConfigMapClient is what plugins may do with the ConfigMaps of one namespace: read, create
+// and replace them (config-updater). The typed core/v1 client satisfies it.
+type ConfigMapClient interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (*corev1.ConfigMap, error)
+	Create(ctx context.Context, cm *corev1.ConfigMap, opts metav1.CreateOptions) (*corev1.ConfigMap, error)
+	Update(ctx context.Context, cm *corev1.ConfigMap, opts metav1.UpdateOptions) (*corev1.ConfigMap, error)
 }
 
 // GitHubClient is the GitHub access plugins get: everything bosun's client does. Plugin
@@ -48,6 +57,9 @@ type Agent struct {
 	// Trigger is the job-triggering core the hook builds once per process and shares with
 	// its resync of open pull requests (the trigger plugin's caches live there).
 	Trigger *trigger.Trigger
+	// ConfigMaps returns the ConfigMaps client of a namespace of the hook's cluster; nil
+	// when the hook has none, and then config-updater does nothing.
+	ConfigMaps func(namespace string) ConfigMapClient
 }
 
 // Handlers a plugin can provide; nil ones are skipped. A handler returns an error only

@@ -100,7 +100,7 @@ func New(o Options) (*Resyncer, error) {
 		o.Clock = clock.RealClock{}
 	}
 	if o.Trigger == nil {
-		o.Trigger = trigger.New(trigger.Options{Files: o.GitHub, ProwJobs: o.ProwJobs})
+		o.Trigger = trigger.New(trigger.Options{Files: o.GitHub, ProwJobs: o.ProwJobs, Trees: o.GitHub, Statuses: o.GitHub})
 	}
 	m, err := newMetrics(o.Registerer)
 	if err != nil {
@@ -234,7 +234,10 @@ func (r *Resyncer) syncPullRequest(ctx context.Context, cfg *config.Config, plug
 	// ended: an aborted run was cancelled on purpose and must not come back. A head with a
 	// ProwJob for every job that could run by itself needs no decision and no GitHub call.
 	present := handled[pullHead{number: pr.GetNumber(), sha: sha}]
-	if sha == "" || pr.GetState() != "open" || allPresent(cfg.PresubmitsFor(rr.org, rr.repo), pr.GetBase().GetRef(), present) {
+	// A head's in-repo jobs are known only once its config is read: where in-repo config is
+	// on, the central jobs' presence settles nothing.
+	inRepo := r.opts.Trigger.InRepoEnabled(cfg, rr.org, rr.repo)
+	if sha == "" || pr.GetState() != "open" || (!inRepo && allPresent(cfg.PresubmitsFor(rr.org, rr.repo), pr.GetBase().GetRef(), present)) {
 		return 0, nil
 	}
 	if updated := pr.GetUpdatedAt().Time; !updated.IsZero() && now.Sub(updated) < cfg.Resync.GracePeriodDuration() {

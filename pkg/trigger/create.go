@@ -50,10 +50,33 @@ func (t *Trigger) CreatePresubmits(ctx context.Context, ev Event, refs prowjobsv
 }
 
 // Postsubmits returns the postsubmits of refs' repository that run for a push of refs'
-// base to its branch, with changes the pushed files.
-func (t *Trigger) Postsubmits(ev Event, refs prowjobsv1.Refs, changes config.ChangedFiles) ([]config.Postsubmit, error) {
+// base to its branch, with changes the pushed files: central ones and, where in-repo config
+// is on, those of the pushed commit's own config (whoever pushed to the branch is trusted
+// with it). A pushed commit whose in-repo config does not load runs the central ones and
+// gets the failing ConfigStatusContext status.
+func (t *Trigger) Postsubmits(ctx context.Context, ev Event, refs prowjobsv1.Refs, changes config.ChangedFiles) ([]config.Postsubmit, error) {
+	postsubmits := ev.Config.PostsubmitsFor(refs.Org, refs.Repo)
+	if t.inRepoEnabled(ev, refs.Org, refs.Repo) {
+		own, err := t.InRepoJobs(ctx, ev, refs.Org, refs.Repo, refs.BaseSHA)
+		var bad *InRepoError
+		switch {
+		case errors.As(err, &bad):
+			t.reportConfig(ctx, ev, refs.Org, refs.Repo, refs.BaseSHA, bad)
+		case err != nil:
+			return nil, err
+		default:
+			t.reportConfig(ctx, ev, refs.Org, refs.Repo, refs.BaseSHA, nil)
+			if own != nil {
+				var warnings []config.Warning
+				postsubmits, warnings = config.MergePostsubmits(postsubmits, own.Postsubmits)
+				for _, w := range warnings {
+					ev.Logger.Infow("In-repo config warning", "sha", refs.BaseSHA, "warning", w.String())
+				}
+			}
+		}
+	}
 	var selected []config.Postsubmit
-	for _, job := range ev.Config.PostsubmitsFor(refs.Org, refs.Repo) {
+	for _, job := range postsubmits {
 		run, err := job.ShouldRunOnPush(refs.BaseRef, changes)
 		if err != nil {
 			return nil, fmt.Errorf("decide whether %s runs: %w", job.Name, err)

@@ -17,6 +17,7 @@ import (
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/github"
 )
 
 // PluginName is the name of the plugin that triggers jobs, to enable in plugins.yaml; the
@@ -63,6 +64,13 @@ type Options struct {
 	Files FilesLister
 	// ProwJobs creates the jobs.
 	ProwJobs ProwJobCreator
+	// Trees reads repositories' in-repo config (.prow.yaml, .prow/, .lighthouse/) at the
+	// commits tested, for the repositories config.yaml's in_repo_config enables; nil turns
+	// in-repo config off.
+	Trees github.TreeReader
+	// Statuses posts the failing ConfigStatusContext status on a commit whose in-repo
+	// config does not load; nil only logs it.
+	Statuses github.StatusCreator
 	// ChangesCacheSize bounds how many pull request heads' file lists are kept; zero means
 	// defaultChangesCacheSize.
 	ChangesCacheSize int
@@ -74,8 +82,13 @@ type Options struct {
 type Trigger struct {
 	files    FilesLister
 	prowJobs ProwJobCreator
-	changes  *changesCache
+	changes  *boundedCache[[]string]
 	now      func() time.Time
+	inRepo   *inRepoReader
+	statuses github.StatusCreator
+	// configReports remembers, per commit, the config status last posted ("" for none or
+	// success), so that every event and resync of a head posts it once.
+	configReports *boundedCache[string]
 }
 
 // New builds a Trigger.
@@ -88,7 +101,18 @@ func New(o Options) *Trigger {
 	if now == nil {
 		now = time.Now
 	}
-	return &Trigger{files: o.Files, prowJobs: o.ProwJobs, changes: newChangesCache(size), now: now}
+	t := &Trigger{
+		files:         o.Files,
+		prowJobs:      o.ProwJobs,
+		changes:       newBoundedCache[[]string](size, 0, nil),
+		now:           now,
+		statuses:      o.Statuses,
+		configReports: newBoundedCache[string](inRepoCommitsCached, 0, nil),
+	}
+	if o.Trees != nil {
+		t.inRepo = newInRepoReader(o.Trees)
+	}
+	return t
 }
 
 // Event is what one decision is made under: the config in force when the event arrived,

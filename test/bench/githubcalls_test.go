@@ -28,9 +28,13 @@ const githubCallsPluginsYAML = "plugins:\n  acme: [trigger, lgtm, hold, label]\n
 
 // githubCallsConfig is a repository with two always_run presubmits, one run_if_changed
 // presubmit (whose decision needs the pull request's files) and a postsubmit on main.
-func githubCallsConfig(b *testing.B, namespace, repo string) *config.Config {
+func githubCallsConfig(b *testing.B, namespace, repo string, inRepo bool) *config.Config {
 	b.Helper()
-	cfg, err := config.LoadBytes("config.yaml", []byte(fmt.Sprintf(`
+	extra := ""
+	if inRepo {
+		extra = fmt.Sprintf("in_repo_config:\n  enabled:\n    %s/%s: true\n", org, repo)
+	}
+	cfg, err := config.LoadBytes("config.yaml", []byte(extra+fmt.Sprintf(`
 prowjob_namespace: %[1]s
 pod_namespace: %[1]s
 presubmits:
@@ -131,16 +135,31 @@ func githubCallsEvents(b *testing.B, pr framework.PullRequest) []ghEvent {
 	return events
 }
 
+// githubCallsProwYAML is the repository's own .prow.yaml in the in-repo variant: one more
+// automatic presubmit and one more postsubmit.
+const githubCallsProwYAML = `presubmits:
+- name: inrepo-unit
+  always_run: true
+  pipeline_run_spec: {pipelineRef: {name: unit}}
+postsubmits:
+- name: inrepo-publish
+  branches: [main]
+  pipeline_run_spec: {pipelineRef: {name: publish}}
+`
+
 // runGitHubCalls seeds the emulator, sends the scenario to a hook whose GitHub client has the
 // cache on or off, and returns the hook's GitHub calls per event. The hook authenticates with
 // a token of its own, so its calls are told from the controllers' (which report statuses
 // unauthenticated through the same emulator) by the Authorization header; status writes
 // (paths with /statuses/) are left out as well, as in BenchmarkWebhookToPipelineRun.
-func runGitHubCalls(b *testing.B, cache bool) []eventCalls {
+//
+// With inRepo, the repository enables in-repo config and has a .prow.yaml at the pull
+// request's head and at the pushed commit.
+func runGitHubCalls(b *testing.B, cache, inRepo bool) []eventCalls {
 	b.Helper()
 	ns := newNamespace(b, "bench-ghcalls")
 	repo := "widgets-" + ns // a repository per run: nothing cached from an earlier run helps
-	cfg := githubCallsConfig(b, ns, repo)
+	cfg := githubCallsConfig(b, ns, repo, inRepo)
 	pluginCfg, err := plugins.ParseConfiguration("plugins.yaml", []byte(githubCallsPluginsYAML), plugins.Default)
 	if err != nil {
 		b.Fatal(err)
@@ -167,6 +186,12 @@ func runGitHubCalls(b *testing.B, cache bool) []eventCalls {
 	}
 	env.GitHub.AddPullRequest(org, repo, obj)
 	env.GitHub.SetPullRequestFiles(org, repo, pr.Number, "pkg/widget/widget.go", "pkg/widget/widget_test.go", "docs/widget.md")
+	if inRepo {
+		for _, sha := range []string{pr.HeadSHA, strings.Repeat("d", 40)} {
+			env.GitHub.SetFile(org, repo, sha, ".prow.yaml", []byte(githubCallsProwYAML))
+			env.GitHub.SetFile(org, repo, sha, "pkg/widget/widget.go", []byte("package widget\n"))
+		}
+	}
 
 	fromHook := func(c fakegithub.Call) bool {
 		return strings.HasSuffix(c.Authorization, " "+token) && !strings.Contains(c.Path, "/statuses/")
@@ -192,14 +217,14 @@ func runGitHubCalls(b *testing.B, cache bool) []eventCalls {
 		}
 		out = append(out, eventCalls{name: ev.name, calls: calls})
 	}
-	checkGitHubCallsOutcome(b, ns, repo, pr.Number)
+	checkGitHubCallsOutcome(b, ns, repo, pr.Number, inRepo)
 	return out
 }
 
 // checkGitHubCallsOutcome fails the run if the scenario did not do what it is meant to, so
 // the counts are of the intended work: the presubmits and the postsubmit exist, and the pull
 // request carries lgtm and hold with one reply each.
-func checkGitHubCallsOutcome(b *testing.B, ns, repo string, number int) {
+func checkGitHubCallsOutcome(b *testing.B, ns, repo string, number int, inRepo bool) {
 	b.Helper()
 	pjs, err := env.ProwJobs.ProwV1().ProwJobs(ns).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
@@ -219,6 +244,9 @@ func checkGitHubCallsOutcome(b *testing.B, ns, repo string, number int) {
 	if byJob["publish"] != 1 {
 		b.Fatalf("ProwJobs by job %v: want 1 publish", byJob)
 	}
+	if inRepo && (byJob["inrepo-unit"] < 2 || byJob["inrepo-publish"] != 1) {
+		b.Fatalf("ProwJobs by job %v: want the in-repo jobs too", byJob)
+	}
 	labels := env.GitHub.Labels(org, repo, number)
 	if !slices.Contains(labels, "lgtm") || !slices.Contains(labels, "do-not-merge/hold") {
 		b.Fatalf("labels %v, want lgtm and do-not-merge/hold", labels)
@@ -233,12 +261,12 @@ func checkGitHubCallsOutcome(b *testing.B, ns, repo string, number int) {
 // are counted but reported apart: GitHub does not charge them to the rate limit.
 func BenchmarkGitHubCallsPerEvent(b *testing.B) {
 	for _, variant := range []struct {
-		name  string
-		cache bool
-	}{{"cache", true}, {"no-cache", false}} {
+		name          string
+		cache, inRepo bool
+	}{{"cache", true, false}, {"no-cache", false, false}, {"cache-inrepo", true, true}} {
 		b.Run(variant.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				perEvent := runGitHubCalls(b, variant.cache)
+				perEvent := runGitHubCalls(b, variant.cache, variant.inRepo)
 				total, revalidated := 0, 0
 				for _, e := range perEvent {
 					total += len(e.calls)
@@ -256,8 +284,12 @@ func BenchmarkGitHubCallsPerEvent(b *testing.B) {
 				b.ReportMetric(float64(spent)/events, "rate-limited-calls/event")
 				b.ReportMetric(float64(total), "calls")
 				b.ReportMetric(float64(revalidated), "304s")
+				scenario := githubCallsScenario
+				if variant.inRepo {
+					scenario += "+inrepo"
+				}
 				fmt.Printf("BENCH github-calls scenario=%s cache=%s total=%d rate_limited=%d per_event=%.2f events=%d not_modified=%d rate_limited_per_event=%.2f\n",
-					githubCallsScenario, onOff, total, spent, float64(total)/events, len(perEvent), revalidated, float64(spent)/events)
+					scenario, onOff, total, spent, float64(total)/events, len(perEvent), revalidated, float64(spent)/events)
 			}
 		})
 	}

@@ -49,14 +49,39 @@ func (s *Server) AddPullRequest(org, repo string, pr *gogithub.PullRequest) {
 // as modified with one added line, replacing what was set before. The files endpoint answers
 // 404 until the pull request itself is added with AddPullRequest, as GitHub would.
 func (s *Server) SetPullRequestFiles(org, repo string, number int, filenames ...string) {
-	files := make([]*gogithub.CommitFile, 0, len(filenames))
-	for _, name := range filenames {
+	changes := make([]FileChange, len(filenames))
+	for i, name := range filenames {
+		changes[i] = FileChange{Filename: name}
+	}
+	s.SetPullRequestFileChanges(org, repo, number, changes...)
+}
+
+// FileChange is one file a pull request changes, as SetPullRequestFileChanges takes it.
+type FileChange struct {
+	Filename string
+	// Status is GitHub's: "added", "modified", "removed", "renamed", ...; empty means
+	// "modified".
+	Status string
+	// PreviousFilename is the path a renamed file had.
+	PreviousFilename string
+}
+
+// SetPullRequestFileChanges sets the files pull request number of org/repo changes with what
+// it does to each, replacing what was set before, and served as GitHub serves them: a removed
+// file with one deleted line and no blob, any other with one added line, and a renamed one
+// with its previous_filename. As with SetPullRequestFiles, the files endpoint answers 404
+// until the pull request itself is added.
+func (s *Server) SetPullRequestFileChanges(org, repo string, number int, changes ...FileChange) {
+	files := make([]*gogithub.CommitFile, 0, len(changes))
+	for _, c := range changes {
+		name := c.Filename
+		status := cmp.Or(c.Status, "modified")
 		sum := sha1.Sum([]byte(name))
 		blob := hex.EncodeToString(sum[:])
-		files = append(files, &gogithub.CommitFile{
+		f := &gogithub.CommitFile{
 			SHA:         gogithub.Ptr(blob),
 			Filename:    gogithub.Ptr(name),
-			Status:      gogithub.Ptr("modified"),
+			Status:      gogithub.Ptr(status),
 			Additions:   gogithub.Ptr(1),
 			Deletions:   gogithub.Ptr(0),
 			Changes:     gogithub.Ptr(1),
@@ -64,7 +89,16 @@ func (s *Server) SetPullRequestFiles(org, repo string, number int, filenames ...
 			RawURL:      gogithub.Ptr(fmt.Sprintf("https://github.com/%s/%s/raw/%s/%s", org, repo, blob, name)),
 			ContentsURL: gogithub.Ptr(s.apiURL("repos/%s/%s/contents/%s?ref=%s", org, repo, name, blob)),
 			Patch:       gogithub.Ptr("@@ -1 +1,2 @@\n line\n+added line"),
-		})
+		}
+		switch status {
+		case "removed":
+			f.SHA, f.BlobURL, f.RawURL, f.ContentsURL = nil, nil, nil, nil
+			f.Additions, f.Deletions = gogithub.Ptr(0), gogithub.Ptr(1)
+			f.Patch = gogithub.Ptr("@@ -1 +0,0 @@\n-line")
+		case "renamed":
+			f.PreviousFilename = gogithub.Ptr(c.PreviousFilename)
+		}
+		files = append(files, f)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -68,3 +68,37 @@ func TestListPullRequests(t *testing.T) {
 		t.Errorf("a repository without pull requests: %d %q, want 200 []", r.status, r.body)
 	}
 }
+
+func TestSetPullRequestFileChanges(t *testing.T) {
+	s := fakegithub.New()
+	defer s.Close()
+	s.AddPullRequest("acme", "widgets", &gogithub.PullRequest{Number: gogithub.Ptr(42)})
+	s.SetPullRequestFileChanges("acme", "widgets", 42,
+		fakegithub.FileChange{Filename: "a.yaml", Status: "added"},
+		fakegithub.FileChange{Filename: "b.yaml"},
+		fakegithub.FileChange{Filename: "c.yaml", Status: "removed"},
+		fakegithub.FileChange{Filename: "new/d.yaml", Status: "renamed", PreviousFilename: "old/d.yaml"},
+	)
+
+	r := do(t, s, http.MethodGet, "/repos/acme/widgets/pulls/42/files", "")
+	if r.status != http.StatusOK {
+		t.Fatalf("status = %d, want 200: %s", r.status, r.body)
+	}
+	type change struct{ name, status, previous string }
+	var got []change
+	for _, f := range decode[[]*gogithub.CommitFile](t, r) {
+		got = append(got, change{f.GetFilename(), f.GetStatus(), f.GetPreviousFilename()})
+		if removed := f.GetStatus() == "removed"; removed != (f.GetSHA() == "") {
+			t.Errorf("%s (%s) has blob %q; only a removed file has none", f.GetFilename(), f.GetStatus(), f.GetSHA())
+		}
+	}
+	want := []change{
+		{"a.yaml", "added", ""},
+		{"b.yaml", "modified", ""},
+		{"c.yaml", "removed", ""},
+		{"new/d.yaml", "renamed", "old/d.yaml"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+}

@@ -19,6 +19,8 @@ type PullRequest struct {
 	HeadSHA     string
 	BaseRef     string
 	BaseSHA     string
+	// Labels, when set, are the pull request's labels; nil keeps the fixture's.
+	Labels []string
 	// UpdatedAt is the pull request's updated_at: when the event happened. Zero means now
 	// in a payload (an event happens when it is sent) and the fixture's time in the
 	// emulator's object (a pull request last updated long ago).
@@ -55,6 +57,12 @@ func pullRequestEvent(action string, pr PullRequest) ([]byte, error) {
 	}
 	if !pr.UpdatedAt.IsZero() {
 		p.UpdatedAt = &gogithub.Timestamp{Time: pr.UpdatedAt.UTC().Truncate(time.Second)}
+	}
+	if pr.Labels != nil {
+		p.Labels = nil
+		for _, name := range pr.Labels {
+			p.Labels = append(p.Labels, &gogithub.Label{Name: name})
+		}
 	}
 	retarget(p.Base.Repo, pr.Org, pr.Repo)
 	retarget(p.Head.Repo, pr.Org, pr.Repo)

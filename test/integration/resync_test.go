@@ -15,8 +15,8 @@ import (
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/jobs"
 	"github.com/bosun-ci/bosun/pkg/plugins"
-	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/pkg/resync"
+	"github.com/bosun-ci/bosun/pkg/trigger"
 	"github.com/bosun-ci/bosun/test/framework"
 )
 

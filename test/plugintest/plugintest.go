@@ -11,6 +11,7 @@ import (
 
 	gogithub "github.com/google/go-github/v93/github"
 	"go.uber.org/zap/zaptest"
+	kubefake "k8s.io/client-go/kubernetes/fake"
 
 	"github.com/bosun-ci/bosun/pkg/github"
 	"github.com/bosun-ci/bosun/pkg/plugins"
@@ -34,6 +35,8 @@ type Env struct {
 	GitHub *fakegithub.Server
 	Client *github.Client
 	Agent  plugins.Agent
+	// Kube is the fake apiserver behind Agent.ConfigMaps.
+	Kube *kubefake.Clientset
 }
 
 // NewEnv starts an emulator, seeds the fixtures' pull request #42 and builds an Agent with
@@ -51,15 +54,20 @@ func NewEnv(t *testing.T, pluginsYAML string, reg *plugins.Registry) *Env {
 		t.Fatalf("ParseConfiguration() error:\n%v", err)
 	}
 	gh.AddPullRequest(Org, Repo, PullRequestEvent(t, nil).GetPullRequest())
+	kube := kubefake.NewClientset()
 	return &Env{
 		GitHub: gh,
 		Client: client,
+		Kube:   kube,
 		Agent: plugins.Agent{
 			GitHub:       client,
 			PluginConfig: pluginCfg,
 			Logger:       zaptest.NewLogger(t).Sugar(),
 			EventGUID:    "72d3162e-cc78-11e3-81ab-4c9367dc0958",
 			Registry:     reg,
+			ConfigMaps: func(namespace string) plugins.ConfigMapClient {
+				return kube.CoreV1().ConfigMaps(namespace)
+			},
 		},
 	}
 }

@@ -29,4 +29,5 @@ import (
 	_ "github.com/bosun-ci/bosun/pkg/plugins/lgtm"
 	_ "github.com/bosun-ci/bosun/pkg/plugins/lifecycle"
 	_ "github.com/bosun-ci/bosun/pkg/plugins/trigger"
+	_ "github.com/bosun-ci/bosun/pkg/plugins/updateconfig"
 )

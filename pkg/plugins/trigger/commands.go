@@ -21,6 +21,9 @@ var (
 	okToTestRe = regexp.MustCompile(`(?m)^/ok-to-test\s*$`)
 	// testHelpRe matches a bare "/test" or "/test ?": the user asks which jobs exist.
 	testHelpRe = regexp.MustCompile(`(?m)^/test(?:\s+\?)?\s*$`)
+	// testOtherRe matches any "/test <something>": a job the central config may not
+	// know, defined by the head's in-repo config.
+	testOtherRe = regexp.MustCompile(`(?m)^/test[ \t]+[^\s?]`)
 	// cancelRe matches "/cancel" and "/cancel <job>...".
 	cancelRe = regexp.MustCompile(`(?m)^/cancel(?:[ \t]+(\S.*?))?\s*$`)
 )
@@ -31,6 +34,8 @@ type commands struct {
 	cancel                                              bool
 	cancelJobs                                          []string // empty: every running job
 	named                                               []config.Presubmit
+	// testOther is set by a /test naming something, known as a job or not.
+	testOther bool
 }
 
 func (c commands) any() bool {
@@ -48,6 +53,7 @@ func parseCommands(body string, presubmits []config.Presubmit) commands {
 		retest:         retestRe.MatchString(text),
 		retestRequired: retestRequiredRe.MatchString(text),
 		testHelp:       testHelpRe.MatchString(text),
+		testOther:      testOtherRe.MatchString(text),
 	}
 	for _, m := range cancelRe.FindAllStringSubmatch(text, -1) {
 		c.cancel = true

@@ -20,8 +20,12 @@ func (*plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogit
 		return nil
 	}
 	org, repo, number := e.GetRepo().GetOwner().GetLogin(), e.GetRepo().GetName(), e.GetIssue().GetNumber()
-	cmds := parseCommands(e.GetComment().GetBody(), a.Config.PresubmitsFor(org, repo))
-	if !cmds.any() {
+	body := e.GetComment().GetBody()
+	cmds := parseCommands(body, a.Config.PresubmitsFor(org, repo))
+	// An in-repo job's /test command is known only once the head's config is read: where
+	// in-repo config is on, a /test naming no central job is looked into too.
+	inRepo := core(a).InRepoEnabled(a.Config, org, repo)
+	if !cmds.any() && !(inRepo && cmds.testOther) {
 		return nil
 	}
 	commenter := e.GetComment().GetUser().GetLogin()
@@ -57,8 +61,19 @@ func (*plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogit
 		return nil
 	}
 	refs := trigger.PullRequestRefs(pr)
+	// The commenter is trusted: the head's own in-repo jobs can run at their asking.
+	presubmits, err := core(a).Presubmits(ctx, event(a, org, repo), pr, true)
+	if err != nil {
+		return err
+	}
+	if inRepo {
+		cmds = parseCommands(body, presubmits)
+		if !cmds.any() {
+			return nil
+		}
+	}
 	if cmds.testHelp {
-		if err := a.GitHub.CreateComment(ctx, org, repo, number, listJobs(a.Config.PresubmitsFor(org, repo), refs.BaseRef, commenter)); err != nil {
+		if err := a.GitHub.CreateComment(ctx, org, repo, number, listJobs(presubmits, refs.BaseRef, commenter)); err != nil {
 			return err
 		}
 	}
@@ -83,7 +98,7 @@ func (*plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogit
 		}
 	}
 	if cmds.testAll || cmds.okToTest {
-		for _, job := range a.Config.PresubmitsFor(org, repo) {
+		for _, job := range presubmits {
 			run, err := job.ShouldRun(refs.BaseRef, changes)
 			if err != nil {
 				return fmt.Errorf("decide whether %s runs: %w", job.Name, err)
@@ -95,7 +110,7 @@ func (*plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogit
 	}
 	retest := cmds.retest || cmds.retestRequired
 	if retest {
-		jobs, err := retestJobs(ctx, a.GitHub, a.Config.PresubmitsFor(org, repo), refs, changes, cmds.retestRequired && !cmds.retest)
+		jobs, err := retestJobs(ctx, a.GitHub, presubmits, refs, changes, cmds.retestRequired && !cmds.retest)
 		if err != nil {
 			return err
 		}
@@ -104,7 +119,7 @@ func (*plugin) handleIssueComment(ctx context.Context, a plugins.Agent, e *gogit
 		}
 	}
 	ordered := make([]config.Presubmit, 0, len(selected))
-	for _, job := range a.Config.PresubmitsFor(org, repo) {
+	for _, job := range presubmits {
 		if j, ok := selected[job.Name]; ok {
 			ordered = append(ordered, j)
 		}

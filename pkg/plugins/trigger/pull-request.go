@@ -94,7 +94,8 @@ func (*plugin) handlePullRequest(ctx context.Context, a plugins.Agent, e *gogith
 			}
 		}
 		ev := event(a, org, repo)
-		jobs, err := core(a).Automatic(ctx, ev, pr)
+		// The sender vouches for this head: its in-repo jobs run too.
+		jobs, err := core(a).Automatic(ctx, ev, pr, true)
 		if err != nil {
 			return err
 		}

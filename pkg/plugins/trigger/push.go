@@ -31,7 +31,7 @@ func (*plugin) handlePush(ctx context.Context, a plugins.Agent, e *gogithub.Push
 	// The pushed files are in the payload: no GitHub call.
 	changes := func() ([]string, error) { return pushedFiles(e), nil }
 	ev := event(a, org, repo)
-	selected, err := core(a).Postsubmits(ev, refs, changes)
+	selected, err := core(a).Postsubmits(ctx, ev, refs, changes)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func core(a plugins.Agent) *trigger.Trigger {
 	if a.Trigger != nil {
 		return a.Trigger
 	}
-	return trigger.New(trigger.Options{Files: a.GitHub, ProwJobs: a.ProwJobs})
+	return trigger.New(trigger.Options{Files: a.GitHub, ProwJobs: a.ProwJobs, Trees: a.GitHub, Statuses: a.GitHub})
 }
 
 // event is what the core decides under for an event of org/repo.
