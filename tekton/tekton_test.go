@@ -14,7 +14,7 @@ import (
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 	"github.com/bosun-ci/bosun/tekton"
 )
 
@@ -33,8 +33,8 @@ func TestGitCloneTaskIsValid(t *testing.T) {
 	if task.APIVersion != "tekton.dev/v1" || task.Kind != "Task" {
 		t.Errorf("git-clone.yaml is a %s %s, want a tekton.dev/v1 Task", task.APIVersion, task.Kind)
 	}
-	if task.Name != resources.DefaultCloneTask {
-		t.Errorf("Task name = %q, want %q, the controller's default clone task", task.Name, resources.DefaultCloneTask)
+	if task.Name != pipelinerun.DefaultCloneTask {
+		t.Errorf("Task name = %q, want %q, the controller's default clone task", task.Name, pipelinerun.DefaultCloneTask)
 	}
 	ctx := context.Background()
 	task.SetDefaults(ctx)
@@ -50,14 +50,14 @@ func TestGitCloneTaskInterface(t *testing.T) {
 		params = append(params, p.Name)
 	}
 	// The params bosun sets on a rewritten task, and the documented ones.
-	for _, want := range []string{resources.CloneParamURL, resources.CloneParamRevision, resources.CloneParamRefs, "depth", "image"} {
+	for _, want := range []string{pipelinerun.CloneParamURL, pipelinerun.CloneParamRevision, pipelinerun.CloneParamRefs, "depth", "image"} {
 		if !slices.Contains(params, want) {
 			t.Errorf("Task params %v lack %q", params, want)
 		}
 	}
 	// Only url is required: bosun leaves refs out for a job without pulls.
 	for _, p := range task.Spec.Params {
-		if p.Name != resources.CloneParamURL && p.Default == nil {
+		if p.Name != pipelinerun.CloneParamURL && p.Default == nil {
 			t.Errorf("param %q has no default", p.Name)
 		}
 	}

@@ -26,7 +26,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 // Tekton v1 dropped or moved some fields of v1beta1's PipelineRunSpec. A migrating user's
@@ -79,7 +79,7 @@ const (
 )
 
 // validateTektonRun builds the PipelineRun that bosun's controller would create for a run
-// of the job, with resources.MakePipelineRun, so that the Prow params bosun injects exist
+// of the job, with pipelinerun.MakePipelineRun, so that the Prow params bosun injects exist
 // and clone placeholders are rewritten, and checks it as Tekton's admission webhook would:
 // defaulted, then validated for create. Each of Tekton's errors becomes an error about the
 // job's run spec, at the line of the field Tekton names where the file has it, in line
@@ -91,7 +91,7 @@ func (c *Config) validateTektonRun(j *JobBase, repo string, ref jobRef) []error 
 		field = "tekton_pipeline_run_spec.v1beta1"
 	}
 	pj := sampleProwJob(j, ref.kind, repo, c.PodNamespace)
-	pr, err := resources.MakePipelineRun(pj, resources.Options{
+	pr, err := pipelinerun.MakePipelineRun(pj, pipelinerun.Options{
 		CloneTask:      c.Tekton.CloneTask,
 		DefaultTimeout: c.Tekton.DefaultTimeoutDuration(),
 	})

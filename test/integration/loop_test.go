@@ -16,8 +16,8 @@ import (
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	prowjobclientset "github.com/bosun-ci/bosun/pkg/client/clientset/versioned"
 	"github.com/bosun-ci/bosun/pkg/config"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 	"github.com/bosun-ci/bosun/pkg/plugins"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
 	"github.com/bosun-ci/bosun/test/framework"
 	"github.com/bosun-ci/bosun/test/webhook"
 )
@@ -200,9 +200,9 @@ func TestPullRequestOpenedRunsPresubmitsAndReportsResults(t *testing.T) {
 		params[p.Name] = p.Value.StringVal
 	}
 	for k, want := range map[string]string{
-		resources.ParamPullNumber: "42", resources.ParamPullPullSHA: pr.HeadSHA, resources.ParamJobName: "unit",
-		resources.ParamJobType: "presubmit", resources.ParamProwJobID: unit.Name, resources.ParamRepoName: r.repo,
-		resources.ParamPullRefs: "main:" + pr.BaseSHA + ",42:" + pr.HeadSHA + ":refs/pull/42/head", "GOFLAGS": "-race",
+		pipelinerun.ParamPullNumber: "42", pipelinerun.ParamPullPullSHA: pr.HeadSHA, pipelinerun.ParamJobName: "unit",
+		pipelinerun.ParamJobType: "presubmit", pipelinerun.ParamProwJobID: unit.Name, pipelinerun.ParamRepoName: r.repo,
+		pipelinerun.ParamPullRefs: "main:" + pr.BaseSHA + ",42:" + pr.HeadSHA + ":refs/pull/42/head", "GOFLAGS": "-race",
 	} {
 		if got := params[k]; got != want {
 			t.Errorf("PipelineRun param %s = %q, want %q", k, got, want)

@@ -21,7 +21,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/config"
 	"github.com/bosun-ci/bosun/pkg/horologium"
 	"github.com/bosun-ci/bosun/pkg/jobs"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 	"github.com/bosun-ci/bosun/test/framework"
 )
 
@@ -183,7 +183,7 @@ func checkPeriodicRun(t *testing.T, run *pipelinev1.PipelineRun, job, prowJobID 
 		}
 	}
 	for k, want := range map[string]string{
-		resources.ParamJobType: "periodic", resources.ParamJobName: job, resources.ParamProwJobID: prowJobID, resources.ParamCI: "true",
+		pipelinerun.ParamJobType: "periodic", pipelinerun.ParamJobName: job, pipelinerun.ParamProwJobID: prowJobID, pipelinerun.ParamCI: "true",
 	} {
 		if got := params[k]; got != want {
 			t.Errorf("%s: PipelineRun param %s = %q, want %q", job, k, got, want)
@@ -194,7 +194,7 @@ func checkPeriodicRun(t *testing.T, run *pipelinev1.PipelineRun, job, prowJobID 
 func extraRefsOf(t *testing.T, run *pipelinev1.PipelineRun) string {
 	t.Helper()
 	for _, p := range run.Spec.Params {
-		if p.Name != resources.ParamJobSpec {
+		if p.Name != pipelinerun.ParamJobSpec {
 			continue
 		}
 		var spec struct {

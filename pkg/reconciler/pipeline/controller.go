@@ -23,7 +23,7 @@ import (
 	prowjobinformer "github.com/bosun-ci/bosun/pkg/client/injection/informers/prowjobs/v1/prowjob"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
 	"github.com/bosun-ci/bosun/pkg/config"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 // AgentName names this reconciler in events and leader election.
@@ -83,7 +83,7 @@ func NewController(opts Options, clk clock.PassiveClock) func(context.Context, c
 				clusters:     opts.Clusters,
 				clock:        clk,
 				cancelStatus: opts.CancelStatus,
-				runOptions:   resources.Options{CloneTask: opts.CloneTask, DefaultTimeout: opts.DefaultTimeout},
+				runOptions:   pipelinerun.Options{CloneTask: opts.CloneTask, DefaultTimeout: opts.DefaultTimeout},
 				config:       opts.Config,
 				repoMax:      repoMax,
 				claims: &claimer{

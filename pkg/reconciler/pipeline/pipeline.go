@@ -16,7 +16,7 @@ import (
 	"github.com/bosun-ci/bosun/pkg/buildcluster"
 	prowjobreconciler "github.com/bosun-ci/bosun/pkg/client/injection/reconciler/prowjobs/v1/prowjob"
 	"github.com/bosun-ci/bosun/pkg/config"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 // Reconciler creates PipelineRuns for ProwJobs and mirrors their status.
@@ -28,7 +28,7 @@ type Reconciler struct {
 	// every PipelineRun (the clone Task and the default timeout): when set, they win over
 	// config's tekton settings, which are read at each reconcile (settings.go).
 	cancelStatus pipelinev1.PipelineRunSpecStatus
-	runOptions   resources.Options
+	runOptions   pipelinerun.Options
 	// config is the current config; nil means the tekton settings are the fields above.
 	config config.Getter
 	// repoMax gives the max_concurrency_per_repo of a repository; nil means no repository
@@ -145,7 +145,7 @@ func observedAt(pr *pipelinev1.PipelineRun, now metav1.Time) metav1.Time {
 // job, so a retry after a lost response, a second worker or a restarted controller finds the
 // existing run instead of creating another one.
 func (r *Reconciler) createPipelineRun(ctx context.Context, pj *prowjobsv1.ProwJob, cluster buildcluster.Client, runs buildcluster.PipelineRuns) (*pipelinev1.PipelineRun, error) {
-	want, err := resources.MakePipelineRun(pj, r.settings().run)
+	want, err := pipelinerun.MakePipelineRun(pj, r.settings().run)
 	if err != nil {
 		return nil, permanent{err}
 	}

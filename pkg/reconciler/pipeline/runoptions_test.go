@@ -12,7 +12,7 @@ import (
 	"knative.dev/pkg/logging"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 // withInlineClone gives the job an inline pipeline whose one task is the clone placeholder
@@ -27,9 +27,9 @@ func withInlineClone(ref string) jobOption {
 
 func TestReconcileKindRunOptions(t *testing.T) {
 	r := newReconciler(t, nil, nil)
-	r.runOptions = resources.Options{CloneTask: "acme-clone", DefaultTimeout: 2 * time.Hour}
+	r.runOptions = pipelinerun.Options{CloneTask: "acme-clone", DefaultTimeout: 2 * time.Hour}
 	ctx := logging.WithLogger(t.Context(), zaptest.NewLogger(t).Sugar())
-	pj := makeJob(t, withInlineClone(resources.ImplicitGitRef))
+	pj := makeJob(t, withInlineClone(pipelinerun.ImplicitGitRef))
 
 	if err := r.ReconcileKind(ctx, pj); err != nil {
 		t.Fatalf("ReconcileKind() = %v", err)

@@ -19,13 +19,13 @@ package pipeline
 import (
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 // settings are config.yaml's tekton settings as one reconcile uses them.
 type settings struct {
 	// run shapes a new PipelineRun: the clone Task and the default timeout.
-	run resources.Options
+	run pipelinerun.Options
 	// cancelStatus is the spec.status an aborted job's run gets; never empty.
 	cancelStatus pipelinev1.PipelineRunSpecStatus
 }

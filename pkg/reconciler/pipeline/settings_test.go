@@ -25,7 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bosun-ci/bosun/pkg/config"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 func TestSettingsFollowTheConfig(t *testing.T) {
@@ -33,20 +33,20 @@ func TestSettingsFollowTheConfig(t *testing.T) {
 	current := withTekton(config.Tekton{CloneTask: "acme-clone", DefaultTimeout: &metav1.Duration{Duration: time.Hour}})
 	r := &Reconciler{config: func() *config.Config { return current }}
 
-	want := settings{run: resources.Options{CloneTask: "acme-clone", DefaultTimeout: time.Hour}, cancelStatus: DefaultCancelStatus}
+	want := settings{run: pipelinerun.Options{CloneTask: "acme-clone", DefaultTimeout: time.Hour}, cancelStatus: DefaultCancelStatus}
 	if diff := cmp.Diff(want, r.settings(), cmp.AllowUnexported(settings{})); diff != "" {
 		t.Errorf("settings (-want, +got):\n%s", diff)
 	}
 
 	// A reloaded config is read by the next reconcile.
 	current = withTekton(config.Tekton{CloneTask: "acme-clone-v2", CancelStatus: pipelinev1.PipelineRunSpecStatusCancelled})
-	want = settings{run: resources.Options{CloneTask: "acme-clone-v2"}, cancelStatus: pipelinev1.PipelineRunSpecStatusCancelled}
+	want = settings{run: pipelinerun.Options{CloneTask: "acme-clone-v2"}, cancelStatus: pipelinev1.PipelineRunSpecStatusCancelled}
 	if diff := cmp.Diff(want, r.settings(), cmp.AllowUnexported(settings{})); diff != "" {
 		t.Errorf("settings after a reload (-want, +got):\n%s", diff)
 	}
 
 	// The Options' values win over the config's.
-	r.runOptions = resources.Options{CloneTask: "override", DefaultTimeout: 2 * time.Hour}
+	r.runOptions = pipelinerun.Options{CloneTask: "override", DefaultTimeout: 2 * time.Hour}
 	r.cancelStatus = pipelinev1.PipelineRunSpecStatusStoppedRunFinally
 	want = settings{run: r.runOptions, cancelStatus: r.cancelStatus}
 	if diff := cmp.Diff(want, r.settings(), cmp.AllowUnexported(settings{})); diff != "" {

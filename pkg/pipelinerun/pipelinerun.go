@@ -1,7 +1,9 @@
-// Package resources builds the Tekton objects the pipeline reconciler creates for a ProwJob.
+// Package pipelinerun builds the Tekton objects the pipeline reconciler creates for a ProwJob.
 // Everything here is a pure function of the ProwJob, so a retried or restarted reconcile
-// builds the same PipelineRun.
-package resources
+// builds the same PipelineRun. It imports nothing of bosun but the ProwJob API, so the
+// config loader can check a job's pipeline_run_spec on the PipelineRun bosun would create
+// without depending on the reconciler.
+package pipelinerun
 
 import (
 	"encoding/json"

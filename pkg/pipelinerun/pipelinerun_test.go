@@ -1,4 +1,4 @@
-package resources_test
+package pipelinerun_test
 
 import (
 	"encoding/json"
@@ -17,7 +17,7 @@ import (
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
 	"github.com/bosun-ci/bosun/pkg/config"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 const (
@@ -145,13 +145,13 @@ func stringParam(name, value string) pipelinev1.Param {
 // mustMakePipelineRun calls MakePipelineRun with no options and fails the test on error.
 func mustMakePipelineRun(t *testing.T, pj *prowjobsv1.ProwJob) *pipelinev1.PipelineRun {
 	t.Helper()
-	return mustMakePipelineRunWith(t, pj, resources.Options{})
+	return mustMakePipelineRunWith(t, pj, pipelinerun.Options{})
 }
 
 // mustMakePipelineRunWith calls MakePipelineRun and fails the test on error.
-func mustMakePipelineRunWith(t *testing.T, pj *prowjobsv1.ProwJob, opts resources.Options) *pipelinev1.PipelineRun {
+func mustMakePipelineRunWith(t *testing.T, pj *prowjobsv1.ProwJob, opts pipelinerun.Options) *pipelinev1.PipelineRun {
 	t.Helper()
-	pr, err := resources.MakePipelineRun(pj, opts)
+	pr, err := pipelinerun.MakePipelineRun(pj, opts)
 	if err != nil {
 		t.Fatalf("MakePipelineRun() error = %v", err)
 	}
@@ -428,7 +428,7 @@ func TestParams(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ps, err := resources.Params(tc.pj)
+			ps, err := pipelinerun.Params(tc.pj)
 			if err != nil {
 				t.Fatalf("Params() error = %v", err)
 			}
@@ -461,7 +461,7 @@ func TestAuthorParamsMatchParams(t *testing.T) {
 				pj.Spec.Refs.Pulls[0].Title = title
 				pj.Spec.Refs.Pulls[0].HeadRef = headRef
 			})
-			ps, err := resources.Params(pj)
+			ps, err := pipelinerun.Params(pj)
 			if err != nil {
 				t.Fatalf("Params() error = %v", err)
 			}
@@ -513,7 +513,7 @@ func TestMakePipelineRunParams(t *testing.T) {
 			before := pj.DeepCopy()
 			pr := mustMakePipelineRun(t, pj)
 
-			injected, err := resources.Params(pj)
+			injected, err := pipelinerun.Params(pj)
 			if err != nil {
 				t.Fatalf("Params() error = %v", err)
 			}
@@ -554,7 +554,7 @@ func TestMakePipelineRunSpec(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pj := makeProwJob(t, prowjobsv1.PeriodicJob, tc.set)
 			pr := mustMakePipelineRun(t, pj)
-			injected, err := resources.Params(pj)
+			injected, err := pipelinerun.Params(pj)
 			if err != nil {
 				t.Fatalf("Params() error = %v", err)
 			}
@@ -590,7 +590,7 @@ func TestJobSpec(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ps, err := resources.Params(tc.pj)
+			ps, err := pipelinerun.Params(tc.pj)
 			if err != nil {
 				t.Fatalf("Params() error = %v", err)
 			}
@@ -665,7 +665,7 @@ func TestPullRefs(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := resources.PullRefs(&tc.refs); got != tc.want {
+			if got := pipelinerun.PullRefs(&tc.refs); got != tc.want {
 				t.Errorf("PullRefs() = %q, want %q", got, tc.want)
 			}
 		})
@@ -697,7 +697,7 @@ func TestMakePipelineRunErrors(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pr, err := resources.MakePipelineRun(tc.pj, resources.Options{})
+			pr, err := pipelinerun.MakePipelineRun(tc.pj, pipelinerun.Options{})
 			if err == nil {
 				t.Fatalf("MakePipelineRun() = %v, want error %q", pr.Name, tc.wantErr)
 			}

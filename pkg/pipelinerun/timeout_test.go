@@ -1,4 +1,4 @@
-package resources_test
+package pipelinerun_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 func TestMakePipelineRunDefaultTimeout(t *testing.T) {
@@ -62,7 +62,7 @@ func TestMakePipelineRunDefaultTimeout(t *testing.T) {
 				pj.Spec.PipelineRunSpec.Timeouts = tc.timeouts.DeepCopy()
 			})
 			before := pj.DeepCopy()
-			pr := mustMakePipelineRunWith(t, pj, resources.Options{DefaultTimeout: tc.def})
+			pr := mustMakePipelineRunWith(t, pj, pipelinerun.Options{DefaultTimeout: tc.def})
 			if diff := cmp.Diff(tc.want, pr.Spec.Timeouts); diff != "" {
 				t.Errorf("timeouts (-want, +got):\n%s", diff)
 			}

@@ -1,4 +1,4 @@
-package resources_test
+package pipelinerun_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	prowjobsv1 "github.com/bosun-ci/bosun/pkg/apis/prowjobs/v1"
-	"github.com/bosun-ci/bosun/pkg/reconciler/pipeline/resources"
+	"github.com/bosun-ci/bosun/pkg/pipelinerun"
 )
 
 // clonePipeline is an inline pipeline that checks out the job's code and one extra
@@ -88,7 +88,7 @@ func TestMakePipelineRunRewritesImplicitGitRef(t *testing.T) {
 	tests := []struct {
 		name string
 		pj   *prowjobsv1.ProwJob
-		opts resources.Options
+		opts pipelinerun.Options
 		want pipelinev1.PipelineTask
 	}{{
 		name: "presubmit: the pull request head, and refs to merge",
@@ -165,7 +165,7 @@ func TestMakePipelineRunRewritesImplicitGitRef(t *testing.T) {
 	}, {
 		name: "configured clone task",
 		pj:   makeProwJob(t, prowjobsv1.PostsubmitJob, withInlinePipeline(t, clonePipeline)),
-		opts: resources.Options{CloneTask: "acme-clone"},
+		opts: pipelinerun.Options{CloneTask: "acme-clone"},
 		want: cloneTask("clone", "acme-clone", "source",
 			stringParam("depth", "50"),
 			stringParam("url", "https://github.com/acme/widgets.git"),
@@ -236,7 +236,7 @@ func TestMakePipelineRunLeavesReferencedPipelines(t *testing.T) {
 	// A pipelineRef's tasks cannot be seen, let alone rewritten: the spec goes to Tekton as
 	// the job wrote it, even for a job with refs.
 	pj := makeProwJob(t, prowjobsv1.PresubmitJob)
-	pr := mustMakePipelineRunWith(t, pj, resources.Options{CloneTask: "acme-clone"})
+	pr := mustMakePipelineRunWith(t, pj, pipelinerun.Options{CloneTask: "acme-clone"})
 	if diff := cmp.Diff(pj.Spec.PipelineRunSpec.PipelineRef, pr.Spec.PipelineRef); diff != "" {
 		t.Errorf("pipelineRef (-want, +got):\n%s", diff)
 	}
@@ -281,7 +281,7 @@ func TestMakePipelineRunCloneErrors(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pr, err := resources.MakePipelineRun(tc.pj, resources.Options{})
+			pr, err := pipelinerun.MakePipelineRun(tc.pj, pipelinerun.Options{})
 			if err == nil {
 				t.Fatalf("MakePipelineRun() = %v, want error %q", pr.Name, tc.wantErr)
 			}
@@ -318,7 +318,7 @@ func TestMakePipelineRunDeclaredParams(t *testing.T) {
 
 func TestMakePipelineRunGoldenInlinePipeline(t *testing.T) {
 	pj := makeProwJob(t, prowjobsv1.PresubmitJob, withInlinePipeline(t, clonePipeline))
-	pr := mustMakePipelineRunWith(t, pj, resources.Options{DefaultTimeout: 2 * time.Hour})
+	pr := mustMakePipelineRunWith(t, pj, pipelinerun.Options{DefaultTimeout: 2 * time.Hour})
 	got, err := yaml.Marshal(pr)
 	if err != nil {
 		t.Fatalf("yaml.Marshal(PipelineRun) error = %v", err)
