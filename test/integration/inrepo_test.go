@@ -94,6 +94,19 @@ func newInRepoEnv(t *testing.T) *repoEnv {
 	return r
 }
 
+// pushMain sends a push of one commit, after, to main and requires a 200.
+func (r *repoEnv) pushMain(delivery, before, after string) {
+	r.t.Helper()
+	payload, err := framework.PushPayload(framework.Push{Org: r.org, Repo: r.repo, Branch: "main", Before: before, Pusher: "alice",
+		Commits: []framework.Commit{{SHA: after, Message: "release", Author: "alice", Modified: []string{"main.go"}}}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if code := r.send(r.hook, "push", delivery, payload, r.hook.Secret); code != http.StatusOK {
+		r.t.Fatalf("push answered %d", code)
+	}
+}
+
 // setFiles puts a repository's files at a commit.
 func (r *repoEnv) setFiles(sha string, files map[string]string) {
 	for p, content := range files {
@@ -230,14 +243,7 @@ func TestInRepoPostsubmitsRunOnPush(t *testing.T) {
 	r := newInRepoEnv(t)
 	after := sha(44)
 	r.setFiles(after, map[string]string{".prow.yaml": inRepoProwYAML})
-	payload, err := framework.PushPayload(framework.Push{Org: r.org, Repo: r.repo, Branch: "main", Before: sha(43), Pusher: "alice",
-		Commits: []framework.Commit{{SHA: after, Message: "release", Author: "alice", Modified: []string{"main.go"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code := r.send(r.hook, "push", "inrepo-push", payload, r.hook.Secret); code != http.StatusOK {
-		t.Fatalf("push answered %d", code)
-	}
+	r.pushMain("inrepo-push", sha(43), after)
 	if got := countJobs(r.prowJobs()); got["publish"] != 1 || got["inrepo-release"] != 1 {
 		t.Errorf("jobs after the push = %v, want publish and inrepo-release", got)
 	}
@@ -286,14 +292,7 @@ func TestRealLighthouseRepositoryRunsUnchanged(t *testing.T) {
 
 	after := sha(4545)
 	r.setFiles(after, files)
-	payload, err := framework.PushPayload(framework.Push{Org: r.org, Repo: r.repo, Branch: "main", Before: sha(45), Pusher: "alice",
-		Commits: []framework.Commit{{SHA: after, Message: "release", Author: "alice", Modified: []string{"Makefile"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code := r.send(r.hook, "push", "real-lighthouse-push", payload, r.hook.Secret); code != http.StatusOK {
-		t.Fatalf("push answered %d", code)
-	}
+	r.pushMain("real-lighthouse-push", sha(45), after)
 	if got := countJobs(r.prowJobs())["release"]; got != 1 {
 		t.Errorf("the repository's release job ran %d times on a push to main, want once", got)
 	}
