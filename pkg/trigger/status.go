@@ -35,10 +35,7 @@ func (t *Trigger) reportConfig(ctx context.Context, ev Event, org, repo, sha str
 	default:
 		return
 	}
-	if s.Description == last || (last == "" && bad == nil) {
-		return
-	}
-	if t.statuses == nil {
+	if s.Description == last || t.statuses == nil {
 		return
 	}
 	if err := t.statuses.CreateStatus(ctx, org, repo, sha, s); err != nil {
